@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { STREAM_NAME_RULE } from '../core/names.js';
+
+/**
+ * The single source of truth for every option: its type, default and one-line description.
+ * `herald config` prints the effective result; docs/configuration.md is generated from it and a
+ * test keeps the two in agreement.
+ */
+
+const port = z.number().int().min(0).max(65535);
+
+const retention = z
+  .object({
+    maxCount: z.number().int().positive().optional().describe('Keep at most this many of the newest events.'),
+    maxAgeMs: z.number().int().positive().optional().describe('Remove events older than this many milliseconds.'),
+  })
+  .strict();
+
+const lmdbStore = z
+  .object({
+    type: z.literal('lmdb').describe('Embedded, durable, single node (the default).'),
+    path: z.string().min(1).default('./herald-data').describe('Directory of the LMDB database.'),
+    mapSizeGiB: z.number().positive().default(64).describe('Largest size the database may grow to, in GiB (only what is used costs disk).'),
+  })
+  .strict();
+
+const memoryStore = z
+  .object({
+    type: z.literal('memory').describe('In memory, bounded, lost on restart: for tests and fire-and-forget use.'),
+    maxEventsPerStream: z.number().int().positive().default(100_000).describe('Each stream keeps at most this many events.'),
+  })
+  .strict();
+
+const token = z
+  .object({
+    name: z.string().min(1).optional().describe('A label for logs.'),
+    token: z.string().min(16).optional().describe('The bearer token itself (at least 16 characters).'),
+    tokenEnv: z.string().min(1).optional().describe('Name of an environment variable holding the token.'),
+    scopes: z
+      .array(z.string().regex(/^(admin|publish|read)(:[^\s]+)?$/, 'a scope is admin, publish or read, optionally followed by :<stream pattern> (* matches any run of characters)'))
+      .min(1)
+      .describe('What the token may do: "publish:<pattern>", "read:<pattern>", "admin" (everything). A pattern like "orders.*"; none means every stream.'),
+  })
+  .strict()
+  .refine((t) => (t.token === undefined) !== (t.tokenEnv === undefined), { message: 'give exactly one of token and tokenEnv' });
+
+export const configSchema = z
+  .object({
+    store: z
+      .discriminatedUnion('type', [lmdbStore, memoryStore])
+      .default({ type: 'lmdb', path: './herald-data', mapSizeGiB: 64 })
+      .describe('Where events are kept.'),
+    http: z
+      .object({
+        enabled: z.boolean().default(true).describe('Serve the HTTP API.'),
+        host: z.string().min(1).default('127.0.0.1').describe('Address to bind. Binding beyond loopback without tokens needs http.insecure.'),
+        port: port.default(8000).describe('TCP port (0 picks a free one).'),
+        bodyLimit: z.number().int().positive().default(1024 * 1024).describe('Largest request body in bytes; larger bodies get 413.'),
+        maxBatchEvents: z.number().int().positive().default(10_000).describe('Most events in one batch request; more get 413.'),
+        createStreamsOnPublish: z.boolean().default(true).describe('Publishing to an absent stream creates it (otherwise 404).'),
+        insecure: z.boolean().default(false).describe('Allow binding beyond loopback with no access tokens configured.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The HTTP API listener.'),
+    auth: z
+      .object({
+        tokens: z.array(token).default([]).describe('Bearer tokens with scopes. None configured: no checks, loopback only.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Access control for the HTTP API.'),
+    retention: z
+      .object({
+        intervalMs: z.number().int().nonnegative().default(10_000).describe('How often retention policies are applied (0: never).'),
+        default: retention.default({}).describe('Retention for streams created without a policy of their own.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Removing old events.'),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Least severe level logged.'),
+        pretty: z.enum(['auto', 'true', 'false']).default('auto').describe('Human-readable logs; auto: when stdout is a terminal.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Logging (pino).'),
+  })
+  .strict();
+
+export type HeraldConfig = z.output<typeof configSchema>;
+export type HeraldConfigInput = z.input<typeof configSchema>;
+export type StoreConfig = HeraldConfig['store'];
+export type TokenConfig = HeraldConfig['auth']['tokens'][number];
+
+export { STREAM_NAME_RULE };

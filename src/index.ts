@@ -1,0 +1,11 @@
+/** Herald's public API: the hub, its stores and its types. The sink library is `herald/sinks`. */
+export { Hub, type HubOptions, type TailOptions } from './core/hub.js';
+export type { StoredEvent, EventInput, AppendResult } from './core/event.js';
+export { HeraldError, type HeraldErrorCode } from './core/errors.js';
+export type { Listener } from './core/listener.js';
+export type { Store, StreamInfo, StreamOptions, RetentionPolicy, ReadOptions, AppendOptions } from './store/types.js';
+export { MemoryStore, type MemoryStoreOptions } from './store/memory.js';
+export { LmdbStore, type LmdbStoreOptions } from './store/lmdb.js';
+export { createStore } from './store/index.js';
+export { configSchema, type HeraldConfig, type HeraldConfigInput } from './config/schema.js';
+export { HeraldMetrics } from './observability/metrics.js';

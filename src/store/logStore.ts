@@ -1,0 +1,447 @@
+import type { AppendResult, EventInput, StoredEvent } from '../core/event.js';
+import { HeraldError } from '../core/errors.js';
+import { assertStreamName } from '../core/names.js';
+import { metaToInfo, newMeta, type StreamMeta } from './meta.js';
+import { toRecord, type EventRecord } from './record.js';
+import type {
+  AppendListener,
+  AppendOptions,
+  ReadOptions,
+  RetentionPolicy,
+  Store,
+  StreamInfo,
+  StreamOptions,
+} from './types.js';
+
+/** Everything one commit writes. A backend turns it into one atomic, durable transaction. */
+export interface BatchWrites {
+  events: Array<{ sid: number; seq: number; record: EventRecord }>;
+  ids: Array<{ id: string; sid: number; seq: number }>;
+  /** Single events removed by retention or purge. */
+  removedEvents: Array<{ sid: number; seq: number }>;
+  removedIds: string[];
+  metas: StreamMeta[];
+  removedMetas: string[];
+  positions: Array<{ stream: string; consumer: string; seq: number }>;
+  removedPositionsOf: string[];
+  /** Stream ids whose events await purging (after a delete), and those fully purged. */
+  trashAdded: number[];
+  trashDone: number[];
+  nextSid: number;
+}
+
+/** What the retention and purge passes need to know of a stored event, without its payload. */
+export interface RecordSummary {
+  seq: number;
+  id: string;
+  time: string;
+  bytes: number;
+}
+
+export interface LoadedState {
+  metas: StreamMeta[];
+  nextSid: number;
+  trash: number[];
+}
+
+export const DEFAULT_READ_LIMIT = 1000;
+/** Retention and purge remove at most this many events per commit, so appends never wait long. */
+const REMOVALS_PER_COMMIT = 5000;
+
+interface PendingOp {
+  /** Applies the operation to the batch; throws (before changing anything) to fail alone. */
+  apply(batch: Batch): unknown;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+/** A batch under construction: copy-on-write views of the stream metadata it touches. */
+class Batch {
+  readonly writes: BatchWrites;
+  readonly metas = new Map<string, StreamMeta | null>();
+  readonly newIds = new Map<string, { stream: string; seq: number }>();
+  readonly grown = new Set<string>();
+  constructor(
+    private readonly committed: Map<string, StreamMeta>,
+    nextSid: number,
+  ) {
+    this.writes = {
+      events: [], ids: [], removedEvents: [], removedIds: [], metas: [], removedMetas: [],
+      positions: [], removedPositionsOf: [], trashAdded: [], trashDone: [], nextSid,
+    };
+  }
+
+  /** The stream's metadata as this batch sees it (undefined when absent or deleted). */
+  get(name: string): StreamMeta | undefined {
+    if (this.metas.has(name)) return this.metas.get(name) ?? undefined;
+    return this.committed.get(name);
+  }
+
+  /** A writable copy of the stream's metadata, recorded for the commit. */
+  edit(name: string): StreamMeta {
+    const current = this.metas.get(name);
+    if (current) return current;
+    const base = this.committed.get(name);
+    if (!base) throw new Error(`edit of absent stream ${name}`);
+    const copy: StreamMeta = { ...base, retention: { ...base.retention } };
+    this.metas.set(name, copy);
+    return copy;
+  }
+
+  create(name: string, created: string, retention: RetentionPolicy): StreamMeta {
+    const meta = newMeta(name, this.writes.nextSid++, created, retention);
+    this.metas.set(name, meta);
+    return meta;
+  }
+
+  remove(name: string): void {
+    this.metas.set(name, null);
+  }
+}
+
+/**
+ * The logic every store shares: validation, gap-free seq assignment, idempotency, group commit,
+ * retention, wake-ups. A backend supplies only storage: load, commit, and reads.
+ *
+ * Group commit: operations queue up and one commit carries all that arrived while the previous
+ * commit was in flight (at least one event-loop turn's worth). Commits run one at a time, so a
+ * failed commit rolls back cleanly: no later batch has assigned seqs on top of it.
+ */
+export interface LogStoreOptions {
+  /** Retention for streams created without a policy of their own. */
+  defaultRetention?: RetentionPolicy;
+}
+
+export abstract class LogStore implements Store {
+  abstract readonly kind: string;
+  private readonly defaultRetention: RetentionPolicy;
+  protected metas = new Map<string, StreamMeta>();
+  private sidToName = new Map<number, string>();
+  private nextSid = 1;
+  private trash: number[] = [];
+  private queue: PendingOp[] = [];
+  private scheduled = false;
+  private committing: Promise<void> | null = null;
+  private listeners = new Set<AppendListener>();
+  private opened = false;
+  private closing = false;
+  /** Observers of each commit (metrics): batch size in events and duration in seconds. */
+  onCommit?: (events: number, seconds: number) => void;
+
+  constructor(options: LogStoreOptions = {}) {
+    this.defaultRetention = options.defaultRetention ?? {};
+  }
+
+  protected abstract load(): Promise<LoadedState>;
+  protected abstract commit(writes: BatchWrites): Promise<void>;
+  protected abstract shutdown(): Promise<void>;
+  /** Where an id is stored in committed state (possibly in a deleted stream). */
+  protected abstract findId(id: string): { sid: number; seq: number } | undefined;
+  /** Events of a stream with seq in [from, to], oldest first, without payload. */
+  protected abstract summaries(sid: number, from: number, to: number, limit: number): RecordSummary[];
+  protected abstract readRecords(sid: number, after: number, upTo: number, limit: number): EventRecordWithSeq[] | Promise<EventRecordWithSeq[]>;
+  protected abstract readPosition(stream: string, consumer: string): number | undefined;
+
+  get isOpen(): boolean {
+    return this.opened && !this.closing;
+  }
+
+  async open(): Promise<void> {
+    const state = await this.load();
+    this.metas = new Map(state.metas.map((m) => [m.name, m]));
+    this.sidToName = new Map(state.metas.map((m) => [m.sid, m.name]));
+    this.nextSid = state.nextSid;
+    this.trash = state.trash;
+    this.opened = true;
+    if (this.trash.length > 0) void this.purgeTrash().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    if (!this.opened || this.closing) return;
+    this.closing = true;
+    while (this.queue.length > 0 || this.committing || this.scheduled) {
+      if (this.committing) await this.committing;
+      else await new Promise((r) => setImmediate(r));
+    }
+    await this.shutdown();
+    this.opened = false;
+  }
+
+  // ---- writes -------------------------------------------------------------------------------
+
+  append(inputs: EventInput[], options: AppendOptions = {}): Promise<AppendResult[]> {
+    let records: EventRecord[];
+    try {
+      this.assertWritable();
+      const now = new Date().toISOString();
+      records = inputs.map((input) => toRecord(input, now));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const createStreams = options.createStreams ?? true;
+    return this.enqueue((batch) => {
+      const missing = [...new Set(records.map((r) => r.stream))].filter((s) => !batch.get(s));
+      if (missing.length > 0 && !createStreams) {
+        throw new HeraldError('stream_not_found', `stream ${JSON.stringify(missing[0])} does not exist (creating streams on publish is off)`, { stream: missing[0] });
+      }
+      for (const name of missing) batch.create(name, records[0]!.time, this.defaultRetention);
+      return records.map((record) => this.appendOne(batch, record));
+    }) as Promise<AppendResult[]>;
+  }
+
+  private appendOne(batch: Batch, record: EventRecord): AppendResult {
+    const earlier = batch.newIds.get(record.id) ?? this.liveId(record.id);
+    if (earlier) return { stream: earlier.stream, seq: earlier.seq, id: record.id, duplicate: true };
+    const meta = batch.edit(record.stream);
+    const seq = ++meta.head;
+    meta.bytes += record.data.byteLength;
+    batch.writes.events.push({ sid: meta.sid, seq, record });
+    batch.writes.ids.push({ id: record.id, sid: meta.sid, seq });
+    batch.newIds.set(record.id, { stream: record.stream, seq });
+    batch.grown.add(record.stream);
+    return { stream: record.stream, seq, id: record.id, duplicate: false };
+  }
+
+  /** The committed position of an id, unless its stream was deleted since. */
+  private liveId(id: string): { stream: string; seq: number } | undefined {
+    const found = this.findId(id);
+    if (!found) return undefined;
+    const stream = this.sidToName.get(found.sid);
+    const meta = stream === undefined ? undefined : this.metas.get(stream);
+    if (!meta || meta.sid !== found.sid || found.seq < meta.first) return undefined;
+    return { stream: meta.name, seq: found.seq };
+  }
+
+  async createStream(name: string, options: StreamOptions = {}): Promise<StreamInfo> {
+    assertStreamName(name);
+    this.assertWritable();
+    return (await this.enqueue((batch) => {
+      if (batch.get(name)) throw new HeraldError('stream_exists', `stream ${JSON.stringify(name)} already exists`, { stream: name });
+      return metaToInfo(batch.create(name, new Date().toISOString(), options.retention ?? this.defaultRetention));
+    })) as StreamInfo;
+  }
+
+  async putStream(name: string, options: StreamOptions): Promise<{ info: StreamInfo; created: boolean }> {
+    assertStreamName(name);
+    this.assertWritable();
+    return (await this.enqueue((batch) => {
+      if (!batch.get(name)) return { info: metaToInfo(batch.create(name, new Date().toISOString(), options.retention ?? this.defaultRetention)), created: true };
+      const meta = batch.edit(name);
+      if (options.retention) meta.retention = { ...options.retention };
+      return { info: metaToInfo(meta), created: false };
+    })) as { info: StreamInfo; created: boolean };
+  }
+
+  async deleteStream(name: string): Promise<boolean> {
+    this.assertWritable();
+    const deleted = (await this.enqueue((batch) => {
+      const meta = batch.get(name);
+      if (!meta) return false;
+      batch.remove(name);
+      batch.writes.trashAdded.push(meta.sid);
+      batch.writes.removedPositionsOf.push(name);
+      return true;
+    })) as boolean;
+    if (deleted) void this.purgeTrash().catch(() => undefined);
+    return deleted;
+  }
+
+  async setPosition(stream: string, consumer: string, seq: number): Promise<void> {
+    this.assertWritable();
+    if (!Number.isSafeInteger(seq) || seq < 0) throw new HeraldError('bad_request', `position must be a whole number >= 0, got ${seq}`);
+    await this.enqueue((batch) => {
+      if (!batch.get(stream)) throw new HeraldError('stream_not_found', `stream ${JSON.stringify(stream)} does not exist`, { stream });
+      batch.writes.positions.push({ stream, consumer, seq });
+    });
+  }
+
+  async applyRetention(now: Date = new Date()): Promise<number> {
+    let removed = 0;
+    for (const name of [...this.metas.keys()]) {
+      for (;;) {
+        if (!this.isOpen) return removed;
+        const n = (await this.enqueue((batch) => this.retainOnce(batch, name, now))) as number;
+        removed += n;
+        if (n < REMOVALS_PER_COMMIT) break;
+      }
+    }
+    return removed;
+  }
+
+  /** Removes up to REMOVALS_PER_COMMIT events of one stream that its policy no longer keeps. */
+  private retainOnce(batch: Batch, name: string, now: Date): number {
+    const current = batch.get(name);
+    if (!current) return 0;
+    const policy = this.effectiveRetention(current.retention);
+    if (policy.maxCount === undefined && policy.maxAgeMs === undefined) return 0;
+    let to = current.head; // remove seqs in [first, to]
+    if (policy.maxCount !== undefined) to = Math.min(to, current.head - policy.maxCount);
+    else to = current.first - 1;
+    const ageCutoff = policy.maxAgeMs === undefined ? undefined : new Date(now.getTime() - policy.maxAgeMs).toISOString();
+    const scanTo = ageCutoff === undefined ? to : current.head;
+    const candidates = this.summaries(current.sid, current.first, Math.min(scanTo, current.first + REMOVALS_PER_COMMIT - 1), REMOVALS_PER_COMMIT);
+    const doomed = candidates.filter((s) => s.seq <= to || (ageCutoff !== undefined && s.time < ageCutoff));
+    // Removal is always from the front, so stop at the first event that is kept.
+    let count = 0;
+    while (count < doomed.length && doomed[count]!.seq === current.first + count) count++;
+    if (count === 0) return 0;
+    const meta = batch.edit(name);
+    for (const s of doomed.slice(0, count)) {
+      batch.writes.removedEvents.push({ sid: meta.sid, seq: s.seq });
+      batch.writes.removedIds.push(s.id);
+      meta.bytes -= s.bytes;
+    }
+    meta.first += count;
+    return count;
+  }
+
+  /** A backend may impose limits of its own (the memory store is bounded). */
+  protected effectiveRetention(policy: RetentionPolicy): RetentionPolicy {
+    return policy;
+  }
+
+  /** Removes the events of deleted streams, a bounded number per commit. */
+  private async purgeTrash(): Promise<void> {
+    while (this.trash.length > 0 && this.isOpen) {
+      await this.enqueue((batch) => {
+        const sid = this.trash[0]!;
+        const leftovers = this.summaries(sid, 0, Number.MAX_SAFE_INTEGER, REMOVALS_PER_COMMIT);
+        for (const s of leftovers) {
+          batch.writes.removedEvents.push({ sid, seq: s.seq });
+          const owner = this.findId(s.id);
+          if (owner && owner.sid === sid && owner.seq === s.seq) batch.writes.removedIds.push(s.id);
+        }
+        if (leftovers.length < REMOVALS_PER_COMMIT) batch.writes.trashDone.push(sid);
+      });
+    }
+  }
+
+  private assertWritable(): void {
+    if (!this.isOpen) throw new HeraldError('store_closed', 'the store is closed');
+  }
+
+  private enqueue(apply: (batch: Batch) => unknown): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ apply, resolve, reject });
+      if (!this.scheduled && !this.committing) {
+        this.scheduled = true;
+        setImmediate(() => void this.runBatch());
+      }
+    });
+  }
+
+  private async runBatch(): Promise<void> {
+    this.scheduled = false;
+    const ops = this.queue;
+    this.queue = [];
+    if (ops.length === 0) return;
+    const batch = new Batch(this.metas, this.nextSid);
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = ops.map((op) => {
+      try {
+        return { ok: true, value: op.apply(batch) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    });
+    this.writeMetas(batch);
+    const started = performance.now();
+    let failure: unknown;
+    const done = this.commit(batch.writes).catch((err: unknown) => {
+      failure = err;
+    });
+    this.committing = done;
+    await done;
+    this.committing = null;
+    if (failure === undefined) this.adopt(batch);
+    if (this.queue.length > 0) {
+      this.scheduled = true;
+      setImmediate(() => void this.runBatch());
+    }
+    if (failure === undefined) {
+      this.onCommit?.(batch.writes.events.length, (performance.now() - started) / 1000);
+      for (const name of batch.grown) {
+        const head = this.metas.get(name)?.head ?? 0;
+        for (const listener of this.listeners) listener(name, head);
+      }
+    }
+    ops.forEach((op, i) => {
+      const outcome = outcomes[i]!;
+      if (failure !== undefined) op.reject(new HeraldError('unavailable', `store commit failed: ${String(failure)}`));
+      else if (outcome.ok) op.resolve(outcome.value);
+      else op.reject(outcome.error);
+    });
+  }
+
+  private writeMetas(batch: Batch): void {
+    for (const [name, meta] of batch.metas) {
+      if (meta) batch.writes.metas.push(meta);
+      else if (this.metas.has(name)) batch.writes.removedMetas.push(name);
+    }
+  }
+
+  /** Makes a committed batch the current state. */
+  private adopt(batch: Batch): void {
+    for (const [name, meta] of batch.metas) {
+      const old = this.metas.get(name);
+      if (old && (!meta || meta.sid !== old.sid)) this.sidToName.delete(old.sid);
+      if (meta) {
+        this.metas.set(name, meta);
+        this.sidToName.set(meta.sid, name);
+      } else {
+        this.metas.delete(name);
+      }
+    }
+    this.nextSid = batch.writes.nextSid;
+    this.trash = this.trash.filter((sid) => !batch.writes.trashDone.includes(sid)).concat(batch.writes.trashAdded);
+  }
+
+  // ---- reads --------------------------------------------------------------------------------
+
+  async read(stream: string, options: ReadOptions = {}): Promise<StoredEvent[]> {
+    this.assertOpenForRead();
+    const meta = this.metas.get(stream);
+    if (!meta) throw new HeraldError('stream_not_found', `stream ${JSON.stringify(stream)} does not exist`, { stream });
+    const after = Math.max(options.after ?? 0, meta.first - 1);
+    const limit = options.limit ?? DEFAULT_READ_LIMIT;
+    if (after >= meta.head || limit <= 0) return [];
+    const rows = await this.readRecords(meta.sid, after, meta.head, limit);
+    return rows.map(({ seq, record }) => ({ ...record, stream, seq }));
+  }
+
+  async lookupId(id: string): Promise<{ stream: string; seq: number } | undefined> {
+    this.assertOpenForRead();
+    return this.liveId(id);
+  }
+
+  async getStream(name: string): Promise<StreamInfo | undefined> {
+    const meta = this.metas.get(name);
+    return meta ? metaToInfo(meta) : undefined;
+  }
+
+  async listStreams(): Promise<StreamInfo[]> {
+    return [...this.metas.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map(metaToInfo);
+  }
+
+  head(stream: string): number {
+    return this.metas.get(stream)?.head ?? 0;
+  }
+
+  onAppend(listener: AppendListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async getPosition(stream: string, consumer: string): Promise<number | undefined> {
+    this.assertOpenForRead();
+    return this.readPosition(stream, consumer);
+  }
+
+  private assertOpenForRead(): void {
+    if (!this.opened) throw new HeraldError('store_closed', 'the store is closed');
+  }
+}
+
+export interface EventRecordWithSeq {
+  seq: number;
+  record: EventRecord;
+}

@@ -1,0 +1,34 @@
+import { v7 as uuidv7 } from 'uuid';
+import { DEFAULT_CONTENT_TYPE, DEFAULT_EVENT_TYPE, type EventInput, type StoredEvent } from '../core/event.js';
+import { assertEventField, assertStreamName } from '../core/names.js';
+import { HeraldError } from '../core/errors.js';
+
+/** An event ready to store: everything but its seq, which is assigned at commit. */
+export type EventRecord = Omit<StoredEvent, 'seq'>;
+
+/**
+ * Validates a producer's input and fills in the defaults. Throws `HeraldError` naming the bad
+ * field, so bad input never reaches the write path.
+ */
+export function toRecord(input: EventInput, now: string): EventRecord {
+  assertStreamName(input.stream);
+  if (!(input.data instanceof Uint8Array)) {
+    throw new HeraldError('invalid_event', 'event data must be bytes (Uint8Array)');
+  }
+  const id = input.id ?? uuidv7();
+  assertEventField('id', id);
+  const type = input.type ?? DEFAULT_EVENT_TYPE;
+  assertEventField('type', type);
+  if (input.subject !== undefined) assertEventField('subject', input.subject);
+  const record: EventRecord = {
+    stream: input.stream,
+    id,
+    type,
+    time: now,
+    contentType: input.contentType || DEFAULT_CONTENT_TYPE,
+    data: input.data,
+  };
+  if (input.subject !== undefined) record.subject = input.subject;
+  if (input.headers && Object.keys(input.headers).length > 0) record.headers = input.headers;
+  return record;
+}

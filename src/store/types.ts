@@ -1,0 +1,91 @@
+import type { AppendResult, EventInput, StoredEvent } from '../core/event.js';
+
+/** How long a stream keeps its events. Unset fields mean "no limit". */
+export interface RetentionPolicy {
+  /** Keep at most this many of the newest events. */
+  maxCount?: number;
+  /** Remove events older than this many milliseconds (by append time). */
+  maxAgeMs?: number;
+}
+
+export interface StreamOptions {
+  retention?: RetentionPolicy;
+}
+
+export interface StreamInfo {
+  name: string;
+  /** RFC 3339 creation time. */
+  created: string;
+  /** Number of events currently stored (after retention). */
+  count: number;
+  /** Seq of the oldest stored event; `lastSeq + 1` when the stream is empty. */
+  firstSeq: number;
+  /** Seq of the newest event ever appended (0 when none); never goes back, even after retention. */
+  lastSeq: number;
+  /** Payload bytes currently stored. */
+  bytes: number;
+  retention: RetentionPolicy;
+}
+
+export interface ReadOptions {
+  /** Return events with seq strictly greater than this (default 0: from the start). */
+  after?: number;
+  /** At most this many events (default 1000). */
+  limit?: number;
+}
+
+export interface AppendOptions {
+  /** Create streams that do not exist yet (default true). */
+  createStreams?: boolean;
+}
+
+/** Called after a commit is durable, once per stream that grew, with its new head seq. */
+export type AppendListener = (stream: string, head: number) => void;
+
+/**
+ * The store contract (DESIGN.md §3). Every implementation passes test/store/contract.ts.
+ *
+ * Ordering: appends resolve only once durable; a stream's `seq` is assigned 1..n with no gap;
+ * readers never see an event before it is durable, and `onAppend` fires after that point.
+ */
+export interface Store {
+  /** "memory", "lmdb", "postgres": shown in logs and metrics. */
+  readonly kind: string;
+  open(): Promise<void>;
+  /** Finishes every pending write, then closes. Appends after close reject with `store_closed`. */
+  close(): Promise<void>;
+  /** True between a successful open() and close(). */
+  readonly isOpen: boolean;
+  /** Observer of each durable commit: events in it and its duration in seconds (for metrics). */
+  onCommit?: (events: number, seconds: number) => void;
+
+  /**
+   * Appends events (to one or several streams) atomically: all land or none do.
+   * An event whose id is already stored is not stored again; its result carries the original
+   * stream/seq with `duplicate: true`.
+   */
+  append(events: EventInput[], options?: AppendOptions): Promise<AppendResult[]>;
+  read(stream: string, options?: ReadOptions): Promise<StoredEvent[]>;
+  /** The stored position of an event id, if it is still stored. */
+  lookupId(id: string): Promise<{ stream: string; seq: number } | undefined>;
+
+  createStream(name: string, options?: StreamOptions): Promise<StreamInfo>;
+  /** Changes a stream's options; creates the stream when absent. */
+  putStream(name: string, options: StreamOptions): Promise<{ info: StreamInfo; created: boolean }>;
+  getStream(name: string): Promise<StreamInfo | undefined>;
+  listStreams(): Promise<StreamInfo[]>;
+  /** Removes a stream, its events and its consumer positions. False when it did not exist. */
+  deleteStream(name: string): Promise<boolean>;
+
+  /** The newest seq of a stream (0 when empty or absent), without I/O. */
+  head(stream: string): number;
+  /** Registers a listener for durable appends; returns the function that removes it. */
+  onAppend(listener: AppendListener): () => void;
+
+  /** Removes events past each stream's retention policy; returns how many were removed. */
+  applyRetention(now?: Date): Promise<number>;
+
+  /** Durable consumer positions: the last seq a named consumer has finished with. */
+  getPosition(stream: string, consumer: string): Promise<number | undefined>;
+  setPosition(stream: string, consumer: string, seq: number): Promise<void>;
+}
