@@ -15,7 +15,9 @@ export type HeraldErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'store_closed'
-  | 'unavailable';
+  | 'unavailable'
+  /** A configuration that must not run (e.g. binding beyond loopback with no access tokens). */
+  | 'invalid_config';
 
 export class HeraldError extends Error {
   override readonly name = 'HeraldError';

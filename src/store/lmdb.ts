@@ -1,3 +1,5 @@
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { LogStore, type LogStoreOptions, type BatchWrites, type EventRecordWithSeq, type LoadedState, type RecordSummary } from './logStore.js';
 import type { StreamMeta } from './meta.js';
@@ -27,9 +29,10 @@ type EventKey = [number, number]; // [stream sid, seq]
  * The embedded durable store on LMDB (the default). One environment, five sub-databases:
  * events by [sid, seq], ids → [sid, seq], stream metadata, consumer positions, and system keys.
  *
- * Each group commit is one LMDB write transaction, run by lmdb-js off the main thread. The
- * environment is opened with `overlappingSync: false`, so a commit's promise resolves only once
- * the transaction is synced to disk: an append is acknowledged only when it is durable.
+ * Each group commit is one LMDB write transaction, run by lmdb-js off the main thread. With
+ * lmdb's overlapping sync (its default on Linux) a commit resolves before its flush to disk, so
+ * the next batch can commit while this one is synced; `durable()` awaits the flush, and
+ * LogStore acknowledges appends (and shows them to readers) only after it.
  */
 export class LmdbStore extends LogStore {
   readonly kind = 'lmdb';
@@ -52,7 +55,6 @@ export class LmdbStore extends LogStore {
   protected async load(): Promise<LoadedState> {
     this.env = open({
       path: this.options.path,
-      overlappingSync: false,
       mapSize: this.options.mapSize ?? 64 * 1024 ** 3,
       maxDbs: 8,
     });
@@ -62,9 +64,53 @@ export class LmdbStore extends LogStore {
     this.positions = this.env.openDB<number, [string, string]>({ name: 'positions' });
     this.sys = this.env.openDB<unknown, string | [string, number]>({ name: 'sys' });
     const metas = [...this.streams.getRange()].map(({ value }) => value);
+    if (existsSync(this.damageMarker)) {
+      await this.repair(metas);
+      rmSync(this.damageMarker);
+    }
     const trash = [...this.sys.getKeys({ start: ['trash', 0], end: ['trash', Number.MAX_SAFE_INTEGER] })].map((k) => (k as [string, number])[1]);
     const nextSid = (this.sys.get('nextSid') as number | undefined) ?? 1;
     return { metas, nextSid, trash };
+  }
+
+  private get damageMarker(): string {
+    return join(this.options.path, 'NEEDS-REPAIR');
+  }
+
+  protected override markDamaged(): void {
+    try {
+      writeFileSync(this.damageMarker, `a commit failed at ${new Date().toISOString()}\n`);
+    } catch {
+      // The disk is failing; the next open will then trust the data as LMDB left it.
+    }
+  }
+
+  /**
+   * After a failed commit, a later batch may have landed after the lost one, leaving a hole.
+   * Keep each stream up to its first hole; drop what follows (it was never acknowledged, since
+   * acknowledgements stop at the first failure) and recount the bytes.
+   */
+  private async repair(metas: StreamMeta[]): Promise<void> {
+    await this.env.transaction(() => {
+      for (const meta of metas) {
+        let expected = meta.first;
+        let bytes = 0;
+        let head = meta.first - 1;
+        for (const { key, value } of this.events.getRange({ start: [meta.sid, meta.first], end: [meta.sid, Number.MAX_SAFE_INTEGER] })) {
+          if (key[1] === expected) {
+            head = expected++;
+            bytes += value.d.byteLength;
+            continue;
+          }
+          this.events.removeSync(key);
+          const owner = this.ids.get(value.i);
+          if (owner && owner[0] === meta.sid && owner[1] === key[1]) this.ids.removeSync(value.i);
+        }
+        meta.head = Math.max(head, meta.first - 1);
+        meta.bytes = bytes;
+        this.streams.putSync(meta.name, meta);
+      }
+    });
   }
 
   protected async shutdown(): Promise<void> {
@@ -72,21 +118,26 @@ export class LmdbStore extends LogStore {
   }
 
   protected commit(w: BatchWrites): Promise<void> {
-    return this.env.transaction(() => {
-      for (const { sid, seq, record } of w.events) this.events.putSync([sid, seq], toDisk(record));
-      for (const { sid, seq } of w.removedEvents) this.events.removeSync([sid, seq]);
-      for (const id of w.removedIds) this.ids.removeSync(id);
-      for (const { id, sid, seq } of w.ids) this.ids.putSync(id, [sid, seq]);
-      for (const name of w.removedMetas) this.streams.removeSync(name);
-      for (const meta of w.metas) this.streams.putSync(meta.name, meta);
-      for (const name of w.removedPositionsOf) {
-        for (const key of this.positions.getKeys({ start: [name, ''], end: [name, '\uffff'] })) this.positions.removeSync(key);
-      }
-      for (const { stream, consumer, seq } of w.positions) this.positions.putSync([stream, consumer], seq);
-      for (const sid of w.trashAdded) this.sys.putSync(['trash', sid], true);
-      for (const sid of w.trashDone) this.sys.removeSync(['trash', sid]);
-      this.sys.putSync('nextSid', w.nextSid);
-    }) as Promise<void>;
+    // Writes issued in one synchronous run share one transaction (lmdb-js batches them per event
+    // turn and executes them on its write thread); the promise of the last one resolves when
+    // that transaction is committed (durable() then waits for the flush).
+    for (const { sid, seq, record } of w.events) this.events.put([sid, seq], toDisk(record));
+    for (const { sid, seq } of w.removedEvents) this.events.remove([sid, seq]);
+    for (const id of w.removedIds) this.ids.remove(id);
+    for (const { id, sid, seq } of w.ids) this.ids.put(id, [sid, seq]);
+    for (const name of w.removedMetas) this.streams.remove(name);
+    for (const meta of w.metas) this.streams.put(meta.name, meta);
+    for (const name of w.removedPositionsOf) {
+      for (const key of this.positions.getKeys({ start: [name, ''], end: [name, '\uffff'] })) this.positions.remove(key);
+    }
+    for (const { stream, consumer, seq } of w.positions) this.positions.put([stream, consumer], seq);
+    for (const sid of w.trashAdded) this.sys.put(['trash', sid], true);
+    for (const sid of w.trashDone) this.sys.remove(['trash', sid]);
+    return this.sys.put('nextSid', w.nextSid).then(() => undefined);
+  }
+
+  protected async durable(): Promise<void> {
+    await this.env.flushed;
   }
 
   protected findId(id: string): { sid: number; seq: number } | undefined {

@@ -1,5 +1,6 @@
 import type { AppendResult, EventInput, StoredEvent } from '../core/event.js';
 import { HeraldError } from '../core/errors.js';
+import { newEventId } from '../core/ids.js';
 import { assertStreamName } from '../core/names.js';
 import { metaToInfo, newMeta, type StreamMeta } from './meta.js';
 import { toRecord, type EventRecord } from './record.js';
@@ -45,6 +46,8 @@ export interface LoadedState {
 }
 
 export const DEFAULT_READ_LIMIT = 1000;
+/** Batches committing or flushing at once: enough to keep the disk busy, few enough to bound memory. */
+const MAX_BATCHES_IN_FLIGHT = 3;
 /** Retention and purge remove at most this many events per commit, so appends never wait long. */
 const REMOVALS_PER_COMMIT = 5000;
 
@@ -64,6 +67,8 @@ class Batch {
   constructor(
     private readonly committed: Map<string, StreamMeta>,
     nextSid: number,
+    /** Earlier batches not yet committed: their ids are not in the backend's index yet. */
+    private readonly earlier: readonly Batch[],
   ) {
     this.writes = {
       events: [], ids: [], removedEvents: [], removedIds: [], metas: [], removedMetas: [],
@@ -97,6 +102,17 @@ class Batch {
   remove(name: string): void {
     this.metas.set(name, null);
   }
+
+  /** An id appended by this batch or by one still in flight. */
+  pendingId(id: string): { stream: string; seq: number } | undefined {
+    const own = this.newIds.get(id);
+    if (own) return own;
+    for (const b of this.earlier) {
+      const found = b.newIds.get(id);
+      if (found) return found;
+    }
+    return undefined;
+  }
 }
 
 /**
@@ -115,13 +131,19 @@ export interface LogStoreOptions {
 export abstract class LogStore implements Store {
   abstract readonly kind: string;
   private readonly defaultRetention: RetentionPolicy;
+  /** Stream metadata as of the last commit: what new batches build on. */
   protected metas = new Map<string, StreamMeta>();
+  /** Stream metadata as of the last durable commit: all that readers may see. */
+  private visible = new Map<string, StreamMeta>();
+  private flushing: Promise<void> = Promise.resolve();
   private sidToName = new Map<number, string>();
   private nextSid = 1;
   private trash: number[] = [];
   private queue: PendingOp[] = [];
   private scheduled = false;
-  private committing: Promise<void> | null = null;
+  /** Batches committed or committing but not yet durable, oldest first. */
+  private inFlight: Batch[] = [];
+  private failure: HeraldError | undefined;
   private listeners = new Set<AppendListener>();
   private opened = false;
   private closing = false;
@@ -133,7 +155,10 @@ export abstract class LogStore implements Store {
   }
 
   protected abstract load(): Promise<LoadedState>;
+  /** Commits one batch atomically. It need not be on disk yet: see `durable`. */
   protected abstract commit(writes: BatchWrites): Promise<void>;
+  /** Resolves once every commit so far is on disk. */
+  protected abstract durable(): Promise<void>;
   protected abstract shutdown(): Promise<void>;
   /** Where an id is stored in committed state (possibly in a deleted stream). */
   protected abstract findId(id: string): { sid: number; seq: number } | undefined;
@@ -143,12 +168,16 @@ export abstract class LogStore implements Store {
   protected abstract readPosition(stream: string, consumer: string): number | undefined;
 
   get isOpen(): boolean {
-    return this.opened && !this.closing;
+    return this.opened && !this.closing && !this.failure;
   }
+
+  /** Records that the data may hold a batch that landed after a failed one (see fail()). */
+  protected markDamaged(): void {}
 
   async open(): Promise<void> {
     const state = await this.load();
     this.metas = new Map(state.metas.map((m) => [m.name, m]));
+    this.visible = new Map(this.metas);
     this.sidToName = new Map(state.metas.map((m) => [m.sid, m.name]));
     this.nextSid = state.nextSid;
     this.trash = state.trash;
@@ -159,8 +188,8 @@ export abstract class LogStore implements Store {
   async close(): Promise<void> {
     if (!this.opened || this.closing) return;
     this.closing = true;
-    while (this.queue.length > 0 || this.committing || this.scheduled) {
-      if (this.committing) await this.committing;
+    while (this.queue.length > 0 || this.inFlight.length > 0 || this.scheduled) {
+      if (this.inFlight.length > 0) await this.flushing;
       else await new Promise((r) => setImmediate(r));
     }
     await this.shutdown();
@@ -190,8 +219,12 @@ export abstract class LogStore implements Store {
   }
 
   private appendOne(batch: Batch, record: EventRecord): AppendResult {
-    const earlier = batch.newIds.get(record.id) ?? this.liveId(record.id);
-    if (earlier) return { stream: earlier.stream, seq: earlier.seq, id: record.id, duplicate: true };
+    if (record.id === '') {
+      record.id = newEventId();
+    } else {
+      const earlier = batch.pendingId(record.id) ?? this.liveId(record.id);
+      if (earlier) return { stream: earlier.stream, seq: earlier.seq, id: record.id, duplicate: true };
+    }
     const meta = batch.edit(record.stream);
     const seq = ++meta.head;
     meta.bytes += record.data.byteLength;
@@ -317,25 +350,38 @@ export abstract class LogStore implements Store {
   }
 
   private assertWritable(): void {
+    if (this.failure) throw this.failure;
     if (!this.isOpen) throw new HeraldError('store_closed', 'the store is closed');
   }
 
   private enqueue(apply: (batch: Batch) => unknown): Promise<unknown> {
     return new Promise((resolve, reject) => {
       this.queue.push({ apply, resolve, reject });
-      if (!this.scheduled && !this.committing) {
-        this.scheduled = true;
-        setImmediate(() => void this.runBatch());
-      }
+      this.schedule();
     });
   }
 
-  private async runBatch(): Promise<void> {
+  private schedule(): void {
+    if (this.scheduled || this.queue.length === 0 || this.inFlight.length >= MAX_BATCHES_IN_FLIGHT) return;
+    this.scheduled = true;
+    setImmediate(() => this.runBatch());
+  }
+
+  /**
+   * Builds one batch from every queued operation and hands it to the backend. Up to
+   * MAX_BATCHES_IN_FLIGHT batches are committing or flushing at once, so the next batch is
+   * prepared while the previous one is written. Acknowledgements follow commit order.
+   */
+  private runBatch(): void {
     this.scheduled = false;
     const ops = this.queue;
     this.queue = [];
     if (ops.length === 0) return;
-    const batch = new Batch(this.metas, this.nextSid);
+    if (this.failure) {
+      for (const op of ops) op.reject(this.failure);
+      return;
+    }
+    const batch = new Batch(this.metas, this.nextSid, this.inFlight);
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = ops.map((op) => {
       try {
         return { ok: true, value: op.apply(batch) };
@@ -345,31 +391,61 @@ export abstract class LogStore implements Store {
     });
     this.writeMetas(batch);
     const started = performance.now();
-    let failure: unknown;
-    const done = this.commit(batch.writes).catch((err: unknown) => {
-      failure = err;
-    });
-    this.committing = done;
-    await done;
-    this.committing = null;
-    if (failure === undefined) this.adopt(batch);
-    if (this.queue.length > 0) {
-      this.scheduled = true;
-      setImmediate(() => void this.runBatch());
-    }
-    if (failure === undefined) {
+    const committed = this.commit(batch.writes);
+    // Later batches build on this one before it is committed; should it fail, the store stops
+    // taking writes (see fail()), so nothing is ever numbered on top of a lost batch.
+    this.adopt(batch);
+    this.inFlight.push(batch);
+    this.schedule();
+    this.flushing = this.flushing.then(async () => {
+      let error: unknown;
+      try {
+        await committed;
+        await this.durable();
+      } catch (err) {
+        error = err;
+      }
+      this.inFlight.shift();
+      if (error !== undefined) this.fail(error);
+      if (this.failure) {
+        for (const op of ops) op.reject(this.failure);
+        return;
+      }
+      this.reveal(batch);
       this.onCommit?.(batch.writes.events.length, (performance.now() - started) / 1000);
       for (const name of batch.grown) {
-        const head = this.metas.get(name)?.head ?? 0;
+        const head = this.visible.get(name)?.head ?? 0;
         for (const listener of this.listeners) listener(name, head);
       }
-    }
-    ops.forEach((op, i) => {
-      const outcome = outcomes[i]!;
-      if (failure !== undefined) op.reject(new HeraldError('unavailable', `store commit failed: ${String(failure)}`));
-      else if (outcome.ok) op.resolve(outcome.value);
-      else op.reject(outcome.error);
+      ops.forEach((op, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) op.resolve(outcome.value);
+        else op.reject(outcome.error);
+      });
+      this.schedule();
     });
+  }
+
+  /**
+   * A commit or flush failed (a full or failing disk). Like PostgreSQL after a failed fsync,
+   * the store stops taking writes rather than guess what landed: every queued and in-flight
+   * operation is rejected, and a restart recovers to the last durable, gap-free state.
+   */
+  private fail(err: unknown): void {
+    if (this.failure) return;
+    this.failure = new HeraldError('unavailable', `the store failed to write (${err instanceof Error ? err.message : String(err)}); writes are refused until Herald restarts`);
+    this.markDamaged();
+    const queued = this.queue;
+    this.queue = [];
+    for (const op of queued) op.reject(this.failure);
+  }
+
+  /** Makes a durable batch visible to readers. */
+  private reveal(batch: Batch): void {
+    for (const [name, meta] of batch.metas) {
+      if (meta) this.visible.set(name, meta);
+      else this.visible.delete(name);
+    }
   }
 
   private writeMetas(batch: Batch): void {
@@ -399,7 +475,7 @@ export abstract class LogStore implements Store {
 
   async read(stream: string, options: ReadOptions = {}): Promise<StoredEvent[]> {
     this.assertOpenForRead();
-    const meta = this.metas.get(stream);
+    const meta = this.visible.get(stream);
     if (!meta) throw new HeraldError('stream_not_found', `stream ${JSON.stringify(stream)} does not exist`, { stream });
     const after = Math.max(options.after ?? 0, meta.first - 1);
     const limit = options.limit ?? DEFAULT_READ_LIMIT;
@@ -410,20 +486,21 @@ export abstract class LogStore implements Store {
 
   async lookupId(id: string): Promise<{ stream: string; seq: number } | undefined> {
     this.assertOpenForRead();
-    return this.liveId(id);
+    const found = this.liveId(id);
+    return found && found.seq <= this.head(found.stream) ? found : undefined;
   }
 
   async getStream(name: string): Promise<StreamInfo | undefined> {
-    const meta = this.metas.get(name);
+    const meta = this.visible.get(name);
     return meta ? metaToInfo(meta) : undefined;
   }
 
   async listStreams(): Promise<StreamInfo[]> {
-    return [...this.metas.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map(metaToInfo);
+    return [...this.visible.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map(metaToInfo);
   }
 
   head(stream: string): number {
-    return this.metas.get(stream)?.head ?? 0;
+    return this.visible.get(stream)?.head ?? 0;
   }
 
   onAppend(listener: AppendListener): () => void {

@@ -1,4 +1,3 @@
-import { v7 as uuidv7 } from 'uuid';
 import { DEFAULT_CONTENT_TYPE, DEFAULT_EVENT_TYPE, type EventInput, type StoredEvent } from '../core/event.js';
 import { assertEventField, assertStreamName } from '../core/names.js';
 import { HeraldError } from '../core/errors.js';
@@ -8,15 +7,16 @@ export type EventRecord = Omit<StoredEvent, 'seq'>;
 
 /**
  * Validates a producer's input and fills in the defaults. Throws `HeraldError` naming the bad
- * field, so bad input never reaches the write path.
+ * field, so bad input never reaches the write path. The id stays empty when the producer gave
+ * none: the store mints it at commit, and knows a fresh id needs no duplicate check.
  */
 export function toRecord(input: EventInput, now: string): EventRecord {
   assertStreamName(input.stream);
   if (!(input.data instanceof Uint8Array)) {
     throw new HeraldError('invalid_event', 'event data must be bytes (Uint8Array)');
   }
-  const id = input.id ?? uuidv7();
-  assertEventField('id', id);
+  const id = input.id ?? '';
+  if (input.id !== undefined) assertEventField('id', id);
   const type = input.type ?? DEFAULT_EVENT_TYPE;
   assertEventField('type', type);
   if (input.subject !== undefined) assertEventField('subject', input.subject);
