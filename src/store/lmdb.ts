@@ -3,24 +3,13 @@ import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { LogStore, type LogStoreOptions, type BatchWrites, type EventRecordWithSeq, type LoadedState, type RecordSummary } from './logStore.js';
 import type { StreamMeta } from './meta.js';
-import type { EventRecord } from './record.js';
+import { decodeRecord, encodeRecord, summarizeRecord } from './recordCodec.js';
 
 export interface LmdbStoreOptions extends LogStoreOptions {
   /** Directory of the database (created when absent). */
   path: string;
   /** Largest size the memory map may grow to, in bytes (default 64 GiB; only what is used costs disk). */
   mapSize?: number;
-}
-
-/** A stored event on disk: short keys, the stream is implied by the key. */
-interface DiskRecord {
-  i: string; // id
-  t: string; // type
-  m: string; // time
-  c: string; // content type
-  d: Uint8Array; // data
-  s?: string; // subject
-  h?: Record<string, string>; // headers
 }
 
 type EventKey = [number, number]; // [stream sid, seq]
@@ -37,7 +26,7 @@ type EventKey = [number, number]; // [stream sid, seq]
 export class LmdbStore extends LogStore {
   readonly kind = 'lmdb';
   private env!: RootDatabase;
-  private events!: Database<DiskRecord, EventKey>;
+  private events!: Database<Buffer, EventKey>;
   private ids!: Database<[number, number], string>;
   private streams!: Database<StreamMeta, string>;
   private positions!: Database<number, [string, string]>;
@@ -58,7 +47,7 @@ export class LmdbStore extends LogStore {
       mapSize: this.options.mapSize ?? 64 * 1024 ** 3,
       maxDbs: 8,
     });
-    this.events = this.env.openDB<DiskRecord, EventKey>({ name: 'events' });
+    this.events = this.env.openDB<Buffer, EventKey>({ name: 'events', encoding: 'binary' });
     this.ids = this.env.openDB<[number, number], string>({ name: 'ids' });
     this.streams = this.env.openDB<StreamMeta, string>({ name: 'streams' });
     this.positions = this.env.openDB<number, [string, string]>({ name: 'positions' });
@@ -97,14 +86,15 @@ export class LmdbStore extends LogStore {
         let bytes = 0;
         let head = meta.first - 1;
         for (const { key, value } of this.events.getRange({ start: [meta.sid, meta.first], end: [meta.sid, Number.MAX_SAFE_INTEGER] })) {
+          const { id, bytes: size } = summarizeRecord(value);
           if (key[1] === expected) {
             head = expected++;
-            bytes += value.d.byteLength;
+            bytes += size;
             continue;
           }
           this.events.removeSync(key);
-          const owner = this.ids.get(value.i);
-          if (owner && owner[0] === meta.sid && owner[1] === key[1]) this.ids.removeSync(value.i);
+          const owner = this.ids.get(id);
+          if (owner && owner[0] === meta.sid && owner[1] === key[1]) this.ids.removeSync(id);
         }
         meta.head = Math.max(head, meta.first - 1);
         meta.bytes = bytes;
@@ -121,7 +111,7 @@ export class LmdbStore extends LogStore {
     // Writes issued in one synchronous run share one transaction (lmdb-js batches them per event
     // turn and executes them on its write thread); the promise of the last one resolves when
     // that transaction is committed (durable() then waits for the flush).
-    for (const { sid, seq, record } of w.events) this.events.put([sid, seq], toDisk(record));
+    for (const { sid, seq, record } of w.events) this.events.put([sid, seq], encodeRecord(record));
     for (const { sid, seq } of w.removedEvents) this.events.remove([sid, seq]);
     for (const id of w.removedIds) this.ids.remove(id);
     for (const { id, sid, seq } of w.ids) this.ids.put(id, [sid, seq]);
@@ -148,7 +138,7 @@ export class LmdbStore extends LogStore {
   protected summaries(sid: number, from: number, to: number, limit: number): RecordSummary[] {
     const out: RecordSummary[] = [];
     for (const { key, value } of this.events.getRange({ start: [sid, from], end: [sid, to + 1], limit })) {
-      out.push({ seq: key[1], id: value.i, time: value.m, bytes: value.d.byteLength });
+      out.push({ seq: key[1], ...summarizeRecord(value) });
     }
     return out;
   }
@@ -156,7 +146,7 @@ export class LmdbStore extends LogStore {
   protected readRecords(sid: number, after: number, upTo: number, limit: number): EventRecordWithSeq[] {
     const out: EventRecordWithSeq[] = [];
     for (const { key, value } of this.events.getRange({ start: [sid, after + 1], end: [sid, upTo + 1], limit })) {
-      out.push({ seq: key[1], record: fromDisk(value) });
+      out.push({ seq: key[1], record: decodeRecord(value) });
     }
     return out;
   }
@@ -164,19 +154,4 @@ export class LmdbStore extends LogStore {
   protected readPosition(stream: string, consumer: string): number | undefined {
     return this.positions.get([stream, consumer]);
   }
-}
-
-function toDisk(r: EventRecord): DiskRecord {
-  const disk: DiskRecord = { i: r.id, t: r.type, m: r.time, c: r.contentType, d: r.data };
-  if (r.subject !== undefined) disk.s = r.subject;
-  if (r.headers !== undefined) disk.h = r.headers;
-  return disk;
-}
-
-function fromDisk(d: DiskRecord): EventRecord {
-  // `stream` is filled in by the caller, which knows the name behind the sid.
-  const record: EventRecord = { stream: '', id: d.i, type: d.t, time: d.m, contentType: d.c, data: d.d };
-  if (d.s !== undefined) record.subject = d.s;
-  if (d.h !== undefined) record.headers = d.h;
-  return record;
 }

@@ -2,6 +2,9 @@ import { DEFAULT_CONTENT_TYPE, DEFAULT_EVENT_TYPE, type EventInput, type StoredE
 import { assertEventField, assertStreamName } from '../core/names.js';
 import { HeraldError } from '../core/errors.js';
 
+/** Header-value characters (latin1, no control characters), as HTTP allows in Content-Type. */
+const CONTENT_TYPE_PATTERN = /^[\x20-\x7e\x80-\xff]+$/;
+
 /** An event ready to store: everything but its seq, which is assigned at commit. */
 export type EventRecord = Omit<StoredEvent, 'seq'>;
 
@@ -20,12 +23,16 @@ export function toRecord(input: EventInput, now: string): EventRecord {
   const type = input.type ?? DEFAULT_EVENT_TYPE;
   assertEventField('type', type);
   if (input.subject !== undefined) assertEventField('subject', input.subject);
+  const contentType = input.contentType || DEFAULT_CONTENT_TYPE;
+  if (contentType.length > 255 || !CONTENT_TYPE_PATTERN.test(contentType)) {
+    throw new HeraldError('invalid_event', `invalid content type ${JSON.stringify(contentType).slice(0, 80)}: at most 255 characters, no control characters`, { field: 'contentType' });
+  }
   const record: EventRecord = {
     stream: input.stream,
     id,
     type,
     time: now,
-    contentType: input.contentType || DEFAULT_CONTENT_TYPE,
+    contentType,
     data: input.data,
   };
   if (input.subject !== undefined) record.subject = input.subject;
