@@ -209,9 +209,16 @@ export abstract class LogStore implements Store {
     }
     const createStreams = options.createStreams ?? true;
     return this.enqueue((batch) => {
-      const missing = [...new Set(records.map((r) => r.stream))].filter((s) => !batch.get(s));
-      if (missing.length > 0 && !createStreams) {
-        throw new HeraldError('stream_not_found', `stream ${JSON.stringify(missing[0])} does not exist (creating streams on publish is off)`, { stream: missing[0] });
+      const missing = new Set<string>();
+      let checked: string | undefined;
+      for (const r of records) {
+        if (r.stream === checked) continue; // batches are mostly one stream: one look-up
+        checked = r.stream;
+        if (!batch.get(r.stream)) missing.add(r.stream);
+      }
+      if (missing.size > 0 && !createStreams) {
+        const [first] = missing;
+        throw new HeraldError('stream_not_found', `stream ${JSON.stringify(first)} does not exist (creating streams on publish is off)`, { stream: first });
       }
       for (const name of missing) batch.create(name, records[0]!.time, this.defaultRetention);
       return records.map((record) => this.appendOne(batch, record));
@@ -219,7 +226,10 @@ export abstract class LogStore implements Store {
   }
 
   private appendOne(batch: Batch, record: EventRecord): AppendResult {
-    if (record.id === '') {
+    // A freshly minted id cannot be stored yet, and nobody can know it before it is durable,
+    // so only producer-chosen ids are checked and remembered for the batches in flight.
+    const minted = record.id === '';
+    if (minted) {
       record.id = newEventId();
     } else {
       const earlier = batch.pendingId(record.id) ?? this.liveId(record.id);
@@ -230,7 +240,7 @@ export abstract class LogStore implements Store {
     meta.bytes += record.data.byteLength;
     batch.writes.events.push({ sid: meta.sid, seq, record });
     batch.writes.ids.push({ id: record.id, sid: meta.sid, seq });
-    batch.newIds.set(record.id, { stream: record.stream, seq });
+    if (!minted) batch.newIds.set(record.id, { stream: record.stream, seq });
     batch.grown.add(record.stream);
     return { stream: record.stream, seq, id: record.id, duplicate: false };
   }
