@@ -1,0 +1,57 @@
+/**
+ * ingest-bulk: 1,000,000 events of ~200 bytes over HTTP in NDJSON batches of 1,000, durable.
+ * Goal: >= 300,000 events/s. Also reports the server's memory after storing them
+ * (goal: RSS under 150 MB), and the same batches against a bare node:http server as a ceiling.
+ */
+import autocannon from 'autocannon';
+import { report, round } from './lib.js';
+import { metric, startBareHttp, startHerald, type RunningTarget } from './servers.js';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+const BATCH = 1000;
+const CONNECTIONS = 8;
+const line = (i: number): string => JSON.stringify({ type: 'reading', sensor: `s-${i % 97}`, seq: i, value: 21.5, unit: 'C', tags: ['bench', 'bulk'], pad: 'x'.repeat(100) });
+const body = Array.from({ length: BATCH }, (_, i) => line(i)).join('\n') + '\n';
+
+async function send(target: RunningTarget, events: number): Promise<{ seconds: number; result: autocannon.Result }> {
+  const started = performance.now();
+  const result = await autocannon({
+    url: `${target.url}/streams/bulk/events`,
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body,
+    connections: CONNECTIONS,
+    amount: events / BATCH,
+    timeout: 60,
+  });
+  return { seconds: (performance.now() - started) / 1000, result };
+}
+
+const bare = await startBareHttp();
+await send(bare, 50 * BATCH);
+const ceiling = await send(bare, EVENTS);
+await bare.stop();
+
+const herald = await startHerald();
+await send(herald, 50 * BATCH); // warm-up
+const run = await send(herald, EVENTS);
+const stored = await metric(herald.url, 'herald_events_appended_total');
+const rss = await metric(herald.url, 'herald_process_resident_memory_bytes');
+const heap = await metric(herald.url, 'herald_nodejs_heap_size_used_bytes');
+await herald.stop();
+
+const rate = EVENTS / run.seconds;
+const mb = (n: number): number => round(n / 1024 / 1024, 1);
+report({
+  name: 'ingest-bulk',
+  title: `bulk HTTP ingest, ${EVENTS} events of ${line(0).length} bytes in NDJSON batches of ${BATCH}, ${CONNECTIONS} connections`,
+  goal: '>= 300,000 events/s durable; server RSS < 150 MB after storing 1,000,000 events',
+  met: rate >= 300_000 && rss < 150 * 1024 * 1024 && run.result.non2xx === 0,
+  rows: [
+    { case: 'bare node:http reading the same batches (ceiling)', 'events/s': round(EVENTS / ceiling.seconds), seconds: round(ceiling.seconds, 2), non2xx: ceiling.result.non2xx },
+    { case: 'herald, lmdb, durable', 'events/s': round(rate), seconds: round(run.seconds, 2), non2xx: run.result.non2xx },
+    { case: 'ratio herald / ceiling', 'events/s': round(rate / (EVENTS / ceiling.seconds), 2) },
+    { case: 'herald memory after storing', 'rss MB': mb(rss), 'heap used MB': mb(heap) },
+  ],
+  notes: [`herald stored ${stored} events (incl. ${50 * BATCH} warm-up).`],
+});

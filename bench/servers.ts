@@ -1,0 +1,42 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchDir, repoDir, startProcess, stopProcess } from './lib.js';
+
+export interface RunningTarget {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** The bare node:http ceiling (bench/peers/bare-http.mjs) in its own process. */
+export async function startBareHttp(): Promise<RunningTarget> {
+  const { child, match } = await startProcess(process.execPath, [join(benchDir, 'peers', 'bare-http.mjs')], /listening (http:\/\/[\d.:]+)/);
+  return { url: match[1]!, child, stop: () => stopProcess(child) };
+}
+
+/** `herald serve` from the build (npm run bench builds first) on a fresh LMDB data dir. */
+export async function startHerald(extraArgs: string[] = []): Promise<RunningTarget> {
+  const data = mkdtempSync(join(tmpdir(), 'herald-bench-'));
+  const { child, match } = await startProcess(
+    process.execPath,
+    [join(repoDir, 'dist', 'cli', 'main.js'), 'serve', '--port', '0', '--data', data, ...extraArgs],
+    /"url":"(http:\/\/[\d.:]+)"/,
+  );
+  return {
+    url: match[1]!,
+    child,
+    stop: async () => {
+      await stopProcess(child);
+      rmSync(data, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Reads one gauge or counter from a Herald's /metrics. */
+export async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line ? Number(line.split(' ').at(-1)) : NaN;
+}

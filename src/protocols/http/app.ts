@@ -1,0 +1,123 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerFactory } from 'fastify';
+import type { Hub } from '../../core/hub.js';
+import { HeraldError } from '../../core/errors.js';
+import type { HeraldConfig } from '../../config/schema.js';
+import type { Logger } from '../../observability/logger.js';
+import { authorize, type AccessControl } from './auth.js';
+import { JSON_CONTENT_TYPE, type HttpContext } from './context.js';
+import { errorBody, toHttpError, writeClientError } from './errors.js';
+import { HttpMetrics, UNMATCHED_ROUTE } from './metrics.js';
+import { eventRoutes } from './routes/events.js';
+import { healthRoutes } from './routes/health.js';
+import { streamRoutes } from './routes/streams.js';
+
+export interface AppOptions {
+  hub: Hub;
+  config: HeraldConfig;
+  /** The `component: http` child logger. */
+  log: Logger;
+  /** Undefined when no tokens are configured: then nothing is checked. */
+  acl: AccessControl | undefined;
+  /** Lets the listener put a raw fast path in front of fastify (see fastpath.ts). */
+  serverFactory?: FastifyServerFactory;
+  metrics: HttpMetrics;
+}
+
+/**
+ * Stream names may be up to 200 characters, 3 bytes each when percent-encoded; anything longer
+ * than this is answered 404 by the router rather than 400 by the name check.
+ */
+const MAX_PARAM_LENGTH = 2048;
+
+/** The fastify application: body parsing, errors, access, metrics, routes. */
+export function buildApp(options: AppOptions): FastifyInstance {
+  const { hub, config, log, acl } = options;
+  const { bodyLimit } = config.http;
+  const app = Fastify({
+    // Fastify's per-request logging costs more than the rest of the hot path; errors are
+    // logged by the error handler below.
+    logger: false,
+    bodyLimit,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    clientErrorHandler: writeClientError,
+    // While stopping, requests already on open connections are served (with Connection:
+    // close) rather than refused: stop() lets in-flight work finish.
+    return503OnClosing: false,
+    ...(options.serverFactory !== undefined ? { serverFactory: options.serverFactory } : {}),
+  });
+
+  // Every body arrives as the raw bytes, whatever its type: payloads are stored byte-exact and
+  // each route decides what to parse (ingest.ts for events).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, passBody);
+
+  app.decorateRequest('principal', undefined);
+  if (acl !== undefined) {
+    // onRequest runs before the body is read, so a refused request costs no body parsing.
+    app.addHook('onRequest', (request, _reply, done) => {
+      try {
+        checkAccess(acl, request);
+      } catch (err) {
+        done(err as Error);
+        return;
+      }
+      done();
+    });
+  }
+
+  const { metrics } = options;
+  app.addHook('onResponse', (request, reply, done) => {
+    // The route pattern, never the raw URL, keeps the label set bounded.
+    const route = request.is404 ? UNMATCHED_ROUTE : (request.routeOptions.url ?? UNMATCHED_ROUTE);
+    metrics.record(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
+
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply, bodyLimit, log));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?', 1)[0]!.slice(0, 200);
+    reply.code(404).header('content-type', JSON_CONTENT_TYPE).send(errorBody('not_found', `no route for ${request.method} ${path}`));
+  });
+
+  const ctx: HttpContext = { hub, http: config.http, log };
+  healthRoutes(app, ctx);
+  streamRoutes(app, ctx);
+  eventRoutes(app, ctx);
+  return app;
+}
+
+function passBody(_request: FastifyRequest, body: Buffer, done: (err: null, body: Buffer) => void): void {
+  done(null, body);
+}
+
+/** Authenticates (401) and authorizes (403) a request by its route's `access` config. */
+function checkAccess(acl: AccessControl, request: FastifyRequest): void {
+  const access = request.routeOptions.config.access;
+  if (access === undefined || access === 'none' || request.is404) return;
+  const principal = acl.authenticate(request.headers.authorization);
+  request.principal = principal;
+  switch (access) {
+    case 'publish':
+    case 'read':
+    case 'admin':
+      authorize(principal, access, (request.params as { stream: string }).stream);
+      return;
+    case 'list':
+      if (!principal.canAny('read')) throw new HeraldError('forbidden', `token ${JSON.stringify(principal.name)} has no read scope`);
+      return;
+    case 'server':
+      if (!principal.canAll('read')) throw new HeraldError('forbidden', `token ${JSON.stringify(principal.name)} needs read on every stream (read, read:* or admin) for ${request.routeOptions.url}`);
+      return;
+  }
+}
+
+function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, bodyLimit: number, log: Logger): void {
+  const e = toHttpError(err, bodyLimit);
+  if (e.status >= 500) {
+    const fields = { err, method: request.method, route: request.routeOptions.url ?? UNMATCHED_ROUTE };
+    if (e.status === 500) log.error(fields, 'request failed');
+    else log.warn(fields, `request answered ${e.status}: ${e.message}`);
+  }
+  if (e.headers !== undefined) reply.headers(e.headers);
+  reply.code(e.status).header('content-type', JSON_CONTENT_TYPE).send(errorBody(e.code, e.message));
+}

@@ -1,0 +1,36 @@
+import type { Hub } from '../../core/hub.js';
+import type { HeraldConfig } from '../../config/schema.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Principal } from './auth.js';
+
+/**
+ * What a route needs to be allowed: `none` (health checks), an action on the route's
+ * `:stream` (`publish`, `read`, `admin`), `list` (a read scope on any stream; the answer is
+ * filtered to the readable streams) or `server` (read on every stream: /metrics).
+ */
+export type Access = 'none' | 'publish' | 'read' | 'admin' | 'list' | 'server';
+
+declare module 'fastify' {
+  /** Route documentation for the OpenAPI document (the same fields @fastify/swagger declares). */
+  interface FastifySchema {
+    summary?: string;
+    description?: string;
+  }
+  interface FastifyContextConfig {
+    /** Required on every Herald route (the auth hook reads it). */
+    access?: Access;
+  }
+  interface FastifyRequest {
+    /** The authenticated token; undefined when no tokens are configured. */
+    principal: Principal | undefined;
+  }
+}
+
+/** What the routes share. */
+export interface HttpContext {
+  hub: Hub;
+  http: HeraldConfig['http'];
+  log: Logger;
+}
+
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
