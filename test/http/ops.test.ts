@@ -2,6 +2,8 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HeraldError } from '../../src/core/errors.js';
 import { toHttpError } from '../../src/protocols/http/errors.js';
+import { HttpMetrics } from '../../src/protocols/http/metrics.js';
+import { HeraldMetrics } from '../../src/observability/metrics.js';
 import { post, startServer, type Server } from './helpers.js';
 
 describe.each([{ fastPath: true }, { fastPath: false }])('health, readiness, metrics (fastPath $fastPath)', ({ fastPath }) => {
@@ -33,6 +35,30 @@ describe.each([{ fastPath: true }, { fastPath: false }])('health, readiness, met
     expect(r.text).toContain('herald_http_requests_total{route="unmatched",method="GET",status="404"} 1');
     expect(r.text).toContain('herald_http_request_duration_seconds_count{route="/streams/:stream/events"} 2');
     expect(r.text).not.toContain('12345');
+  });
+});
+
+describe('HttpMetrics', () => {
+  it('buffers samples and hands them to prom-client exactly, when full and on flush', async () => {
+    const metrics = new HeraldMetrics({ processMetrics: false });
+    const http = new HttpMetrics(metrics);
+    const value = async (name: string, labels: Record<string, string>) => {
+      const m = await metrics.registry.getSingleMetric(name)!.get();
+      return m.values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
+    };
+    for (let i = 0; i < 1500; i++) http.record('/r', 'GET', i % 3 === 0 ? 404 : 200, i % 2 === 0 ? 0.002 : 0.2);
+    // The 1024th sample filled the buffer and flushed everything up to it.
+    expect(await value('herald_http_requests_total', { status: '404' })).toBe(342);
+    expect(await value('herald_http_requests_total', { status: '200' })).toBe(682);
+    http.close();
+    expect(await value('herald_http_requests_total', { route: '/r', method: 'GET', status: '404' })).toBe(500);
+    expect(await value('herald_http_requests_total', { route: '/r', method: 'GET', status: '200' })).toBe(1000);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('herald_http_request_duration_seconds_count{route="/r"} 1500');
+    expect(text).toContain('herald_http_request_duration_seconds_bucket{le="0.0025",route="/r"} 750');
+    expect(text).toContain('herald_http_request_duration_seconds_bucket{le="0.25",route="/r"} 1500');
+    const sum = Number(/herald_http_request_duration_seconds_sum\{route="\/r"\} (\S+)/.exec(text)![1]);
+    expect(sum).toBeCloseTo(151.5, 9);
   });
 });
 
@@ -103,6 +129,24 @@ describe.each([{ fastPath: true }, { fastPath: false }])('life cycle (fastPath $
     expect(s.listener.url).toBeUndefined();
     await expect(fetch(`${s.url}/health`)).rejects.toThrow();
     await s.hub.close();
+  });
+});
+
+describe.each([{ fastPath: true }, { fastPath: false }])('clients that go away (fastPath $fastPath)', ({ fastPath }) => {
+  it('a client closing mid-body stores nothing and harms nothing', async () => {
+    const s = await startServer({ fastPath });
+    const { hostname, port } = new URL(s.url);
+    await new Promise<void>((resolve) => {
+      const socket = connect(Number(port), hostname, () => {
+        socket.write('POST /streams/cut/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":');
+        setTimeout(() => socket.destroy(), 30);
+      });
+      socket.on('close', () => resolve());
+    });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(await s.hub.listStreams()).toEqual([]);
+    expect((await post(s, '/streams/cut/events', '1', { 'content-type': 'application/json' })).status).toBe(201);
+    await s.close();
   });
 });
 

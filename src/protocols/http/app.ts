@@ -79,7 +79,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     reply.code(404).header('content-type', JSON_CONTENT_TYPE).send(errorBody('not_found', `no route for ${request.method} ${path}`));
   });
 
-  const ctx: HttpContext = { hub, http: config.http, log };
+  const ctx: HttpContext = { hub, http: config.http, log, metrics };
   healthRoutes(app, ctx);
   streamRoutes(app, ctx);
   eventRoutes(app, ctx);

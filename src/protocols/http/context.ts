@@ -2,6 +2,7 @@ import type { Hub } from '../../core/hub.js';
 import type { HeraldConfig } from '../../config/schema.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Principal } from './auth.js';
+import type { HttpMetrics } from './metrics.js';
 
 /**
  * What a route needs to be allowed: `none` (health checks), an action on the route's
@@ -31,6 +32,7 @@ export interface HttpContext {
   hub: Hub;
   http: HeraldConfig['http'];
   log: Logger;
+  metrics: HttpMetrics;
 }
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';

@@ -42,6 +42,7 @@ class HttpApiListener implements HttpListener {
   readonly name = 'http';
   readonly app: FastifyInstance;
   private readonly fastPath: FastPath | undefined;
+  private readonly metrics: HttpMetrics;
   private bound: string | undefined;
 
   constructor(
@@ -51,7 +52,7 @@ class HttpApiListener implements HttpListener {
     fastPath: boolean,
   ) {
     const acl = AccessControl.fromConfig(config.auth.tokens);
-    const metrics = new HttpMetrics(hub.metrics);
+    const metrics = (this.metrics = new HttpMetrics(hub.metrics));
     this.fastPath = fastPath ? new FastPath(hub, config, acl, metrics, log) : undefined;
     this.app = buildApp({ hub, config, log, acl, metrics, serverFactory: this.fastPath?.serverFactory() });
   }
@@ -92,6 +93,7 @@ class HttpApiListener implements HttpListener {
     } finally {
       clearInterval(reaper);
     }
+    this.metrics.close();
     this.bound = undefined;
   }
 }

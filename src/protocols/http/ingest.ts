@@ -3,7 +3,7 @@ import { HeraldError } from '../../core/errors.js';
 import { DEFAULT_CONTENT_TYPE, type EventInput } from '../../core/event.js';
 import { assertEventField } from '../../core/names.js';
 import { fromCloudEvent, fromCloudEventsBatch, tooMany } from './cloudevents.js';
-import { bodyModeOf, essenceOf, isJsonType, JSON_TYPE, parseJson } from './media.js';
+import { assertJson, bodyModeOf, essenceOf, isJsonType, JSON_TYPE, parseJson } from './media.js';
 
 /**
  * A POST body (and its headers) → the events to publish, for every content mode:
@@ -58,7 +58,7 @@ function idempotencyKey(headers: IncomingHttpHeaders): string | undefined {
 }
 
 function binaryModeEvent(stream: string, headers: IncomingHttpHeaders, data: Buffer, contentType: string | undefined, essence: string, key: string | undefined): EventInput {
-  if (isJsonType(essence)) parseJson(data, 'the body');
+  if (isJsonType(essence)) assertJson(data, 'the body');
   const event: EventInput = { stream, data, contentType: contentType || DEFAULT_CONTENT_TYPE };
   let extra: Record<string, string> | undefined;
   for (const name in headers) {
@@ -89,7 +89,7 @@ function ndjsonEvents(stream: string, body: Buffer, maxEvents: number, key: stri
     const stop = end > start && body[end - 1] === 13 ? end - 1 : end;
     if (!isBlank(body, start, stop)) {
       if (events.length === maxEvents) throw tooMany(maxEvents);
-      parseJson(body, `line ${line}`, start, stop);
+      assertJson(body, `line ${line}`, start, stop);
       // A copy, so a stored event does not pin the whole request body in memory.
       const event: EventInput = { stream, data: Buffer.from(body.subarray(start, stop)), contentType: JSON_TYPE };
       if (key !== undefined) event.id = `${key}:${events.length}`;

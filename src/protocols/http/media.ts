@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { HeraldError } from '../../core/errors.js';
+import { isJsonText } from './jsonCheck.js';
 
 /**
  * Media types: which body mode a Content-Type selects, and which types are JSON. Kept free of
@@ -49,6 +50,16 @@ export function bodyModeOf(essence: string): BodyMode {
     throw new HeraldError('unsupported_media_type', `unsupported Content-Type ${JSON.stringify(essence)}: multipart bodies are not accepted; send the payload itself, or a batch as ${NDJSON_TYPES[0]} or ${CLOUDEVENTS_BATCH_TYPE}`);
   }
   return 'single';
+}
+
+/**
+ * Throws `invalid_json` naming `what` unless the bytes are UTF-8 JSON. Checks without building
+ * the value (jsonCheck.ts); only a rejected payload goes through JSON.parse, for its message.
+ */
+export function assertJson(bytes: Buffer, what: string, start = 0, end = bytes.length): void {
+  const view = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
+  if (isUtf8(view) && isJsonText(bytes, start, end)) return;
+  parseJson(bytes, what, start, end);
 }
 
 /** Parses UTF-8 JSON bytes, or throws `invalid_json` naming `what`. */

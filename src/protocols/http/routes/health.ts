@@ -33,6 +33,7 @@ export function healthRoutes(app: FastifyInstance, ctx: HttpContext): void {
     config: { access: 'server' },
     schema: { summary: 'Prometheus metrics (text exposition format)', response: { 200: { type: 'string' }, ...errorResponses(401, 403) } },
   }, async (_request, reply) => {
+    ctx.metrics.flush();
     const registry = hub.metrics.registry;
     const text = await registry.metrics();
     reply.header('content-type', registry.contentType);
