@@ -119,10 +119,10 @@ export class FastPath {
 
   private send(res: ServerResponse, status: number, body: string, started: number, extra?: Record<string, string>): void {
     if (res.destroyed) return;
-    res.statusCode = status;
-    res.setHeader('content-type', JSON_CONTENT_TYPE);
-    res.setHeader('content-length', Buffer.byteLength(body));
-    if (extra !== undefined) for (const name in extra) res.setHeader(name, extra[name]!);
+    // A flat [name, value, …] array: node's cheapest way to set response headers.
+    const headers = ['content-type', JSON_CONTENT_TYPE, 'content-length', String(Buffer.byteLength(body))];
+    if (extra !== undefined) for (const name in extra) headers.push(name, extra[name]!);
+    res.writeHead(status, headers);
     res.end(body);
     this.metrics.record(EVENTS_ROUTE, 'POST', status, (performance.now() - started) / 1000);
   }
