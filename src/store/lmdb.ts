@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { LogStore, type LogStoreOptions, type BatchWrites, type EventRecordWithSeq, type LoadedState, type RecordSummary } from './logStore.js';
 import type { StreamMeta } from './meta.js';
-import { newIdSalt } from '../core/ids.js';
 import { decodeRecord, encodeRecord, summarizeRecord } from './recordCodec.js';
 
 export interface LmdbStoreOptions extends LogStoreOptions {
@@ -67,12 +66,7 @@ export class LmdbStore extends LogStore {
     }
     const trash = [...this.sys.getKeys({ start: ['trash', 0], end: ['trash', Number.MAX_SAFE_INTEGER] })].map((k) => (k as [string, number])[1]);
     const nextSid = (this.sys.get('nextSid') as number | undefined) ?? 1;
-    let idSalt = this.sys.get('idSalt') as Uint8Array | undefined;
-    if (!idSalt) {
-      idSalt = newIdSalt();
-      await this.sys.put('idSalt', idSalt);
-    }
-    return { metas, nextSid, trash, idSalt };
+    return { metas, nextSid, trash };
   }
 
   private get damageMarker(): string {
@@ -146,11 +140,6 @@ export class LmdbStore extends LogStore {
   protected findId(id: string): { sid: number; seq: number } | undefined {
     const found = this.ids.get(id);
     return found ? { sid: found[0], seq: found[1] } : undefined;
-  }
-
-  protected idAt(sid: number, seq: number): string | undefined {
-    const value = this.events.get([sid, seq]);
-    return value ? summarizeRecord(value).id : undefined;
   }
 
   protected summaries(sid: number, from: number, to: number, limit: number): RecordSummary[] {

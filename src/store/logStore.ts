@@ -1,6 +1,6 @@
 import type { AppendResult, EventInput, StoredEvent } from '../core/event.js';
 import { HeraldError } from '../core/errors.js';
-import { IdMinter } from '../core/ids.js';
+import { newEventId } from '../core/ids.js';
 import { assertStreamName } from '../core/names.js';
 import { metaToInfo, newMeta, type StreamMeta } from './meta.js';
 import { toRecord, type EventRecord } from './record.js';
@@ -43,8 +43,6 @@ export interface LoadedState {
   metas: StreamMeta[];
   nextSid: number;
   trash: number[];
-  /** The store's random salt for position-carrying ids (core/ids.ts), kept for its lifetime. */
-  idSalt: Uint8Array;
 }
 
 export const DEFAULT_READ_LIMIT = 1000;
@@ -146,7 +144,6 @@ export abstract class LogStore implements Store {
   /** Batches committed or committing but not yet durable, oldest first. */
   private inFlight: Batch[] = [];
   private failure: HeraldError | undefined;
-  private minter!: IdMinter;
   private listeners = new Set<AppendListener>();
   private opened = false;
   private closing = false;
@@ -163,10 +160,8 @@ export abstract class LogStore implements Store {
   /** Resolves once every commit so far is on disk. */
   protected abstract durable(): Promise<void>;
   protected abstract shutdown(): Promise<void>;
-  /** Where an id is stored in committed state (possibly in a deleted stream), by the id index. */
+  /** Where an id is stored in committed state (possibly in a deleted stream). */
   protected abstract findId(id: string): { sid: number; seq: number } | undefined;
-  /** The id of the committed event at (sid, seq), if there is one. */
-  protected abstract idAt(sid: number, seq: number): string | undefined;
   /** Events of a stream with seq in [from, to], oldest first, without payload. */
   protected abstract summaries(sid: number, from: number, to: number, limit: number): RecordSummary[];
   protected abstract readRecords(sid: number, after: number, upTo: number, limit: number): EventRecordWithSeq[] | Promise<EventRecordWithSeq[]>;
@@ -186,7 +181,6 @@ export abstract class LogStore implements Store {
     this.sidToName = new Map(state.metas.map((m) => [m.sid, m.name]));
     this.nextSid = state.nextSid;
     this.trash = state.trash;
-    this.minter = new IdMinter(state.idSalt);
     this.opened = true;
     if (this.trash.length > 0) void this.purgeTrash().catch(() => undefined);
   }
@@ -235,37 +229,25 @@ export abstract class LogStore implements Store {
     // A freshly minted id cannot be stored yet, and nobody can know it before it is durable,
     // so only producer-chosen ids are checked and remembered for the batches in flight.
     const minted = record.id === '';
-    if (!minted) {
+    if (minted) {
+      record.id = newEventId();
+    } else {
       const earlier = batch.pendingId(record.id) ?? this.liveId(record.id);
       if (earlier) return { stream: earlier.stream, seq: earlier.seq, id: record.id, duplicate: true };
     }
     const meta = batch.edit(record.stream);
     const seq = ++meta.head;
     meta.bytes += record.data.byteLength;
-    let indexed = true;
-    if (minted) {
-      const { id, positional } = this.minter.mint(meta.sid, seq);
-      record.id = id;
-      indexed = !positional; // a positional id is found by decoding it, not by the index
-    } else {
-      batch.newIds.set(record.id, { stream: record.stream, seq });
-    }
     batch.writes.events.push({ sid: meta.sid, seq, record });
-    if (indexed) batch.writes.ids.push({ id: record.id, sid: meta.sid, seq });
+    batch.writes.ids.push({ id: record.id, sid: meta.sid, seq });
+    if (!minted) batch.newIds.set(record.id, { stream: record.stream, seq });
     batch.grown.add(record.stream);
     return { stream: record.stream, seq, id: record.id, duplicate: false };
   }
 
-  /** Whether an event's id is in the id index (rather than carrying its own position). */
-  private isIndexed(id: string, sid: number, seq: number): boolean {
-    const at = this.minter.position(id);
-    return !(at && at.sid === sid && at.seq === seq);
-  }
-
   /** The committed position of an id, unless its stream was deleted since. */
   private liveId(id: string): { stream: string; seq: number } | undefined {
-    const at = this.minter.position(id);
-    const found = at && this.idAt(at.sid, at.seq) === id ? at : this.findId(id);
+    const found = this.findId(id);
     if (!found) return undefined;
     const stream = this.sidToName.get(found.sid);
     const meta = stream === undefined ? undefined : this.metas.get(stream);
@@ -349,7 +331,7 @@ export abstract class LogStore implements Store {
     const meta = batch.edit(name);
     for (const s of doomed.slice(0, count)) {
       batch.writes.removedEvents.push({ sid: meta.sid, seq: s.seq });
-      if (this.isIndexed(s.id, meta.sid, s.seq)) batch.writes.removedIds.push(s.id);
+      batch.writes.removedIds.push(s.id);
       meta.bytes -= s.bytes;
     }
     meta.first += count;
@@ -369,7 +351,6 @@ export abstract class LogStore implements Store {
         const leftovers = this.summaries(sid, 0, Number.MAX_SAFE_INTEGER, REMOVALS_PER_COMMIT);
         for (const s of leftovers) {
           batch.writes.removedEvents.push({ sid, seq: s.seq });
-          if (!this.isIndexed(s.id, sid, s.seq)) continue;
           const owner = this.findId(s.id);
           if (owner && owner.sid === sid && owner.seq === s.seq) batch.writes.removedIds.push(s.id);
         }

@@ -1,6 +1,5 @@
 import { LogStore, type LogStoreOptions, type BatchWrites, type EventRecordWithSeq, type LoadedState, type RecordSummary } from './logStore.js';
 import type { EventRecord } from './record.js';
-import { newIdSalt } from '../core/ids.js';
 import type { RetentionPolicy } from './types.js';
 
 export interface MemoryStoreOptions extends LogStoreOptions {
@@ -26,7 +25,7 @@ export class MemoryStore extends LogStore {
   }
 
   protected async load(): Promise<LoadedState> {
-    return { metas: [], nextSid: 1, trash: [], idSalt: newIdSalt() };
+    return { metas: [], nextSid: 1, trash: [] };
   }
 
   protected async shutdown(): Promise<void> {}
@@ -55,10 +54,6 @@ export class MemoryStore extends LogStore {
 
   protected findId(id: string): { sid: number; seq: number } | undefined {
     return this.ids.get(id);
-  }
-
-  protected idAt(sid: number, seq: number): string | undefined {
-    return this.events.get(sid)?.get(seq)?.id;
   }
 
   protected summaries(sid: number, from: number, to: number, limit: number): RecordSummary[] {

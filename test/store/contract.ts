@@ -124,19 +124,6 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         expect(await store.lookupId('k1')).toEqual({ stream: 'p', seq: 1 });
       });
 
-      it('finds minted ids, and treats re-publishing one as a duplicate', async () => {
-        const minted = await store.append([{ stream: 'm', data: bytes('1') }, { stream: 'm', data: bytes('2') }]);
-        expect(await store.lookupId(minted[1]!.id)).toEqual({ stream: 'm', seq: 2 });
-        const [again] = await store.append([{ stream: 'other', id: minted[0]!.id, data: bytes('copy') }]);
-        expect(again).toEqual({ stream: 'm', seq: 1, id: minted[0]!.id, duplicate: true });
-        // A well-formed UUIDv7 that was never stored is not found.
-        expect(await store.lookupId('01a20749-9034-7518-a4ba-c682519dbf37')).toBeUndefined();
-        await store.createStream('rm', { retention: { maxCount: 1 } });
-        const [old] = await store.append([{ stream: 'rm', data: bytes('old') }, { stream: 'rm', data: bytes('new') }]);
-        await store.applyRetention();
-        expect(await store.lookupId(old!.id)).toBeUndefined();
-      });
-
       it('deduplicates within one batch and across concurrent batches', async () => {
         const [r1, r2] = await Promise.all([
           store.append([{ stream: 'd', id: 'x', data: bytes('1') }, { stream: 'd', id: 'x', data: bytes('2') }]),
