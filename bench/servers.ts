@@ -16,12 +16,12 @@ export async function startBareHttp(): Promise<RunningTarget> {
   return { url: match[1]!, child, stop: () => stopProcess(child) };
 }
 
-/** `herald serve` from the build (npm run bench builds first) on a fresh LMDB data dir. */
-export async function startHerald(extraArgs: string[] = []): Promise<RunningTarget> {
+/** `herald serve` from the build (npm run bench builds first), on a fresh LMDB data dir or in memory. */
+export async function startHerald(store: 'lmdb' | 'memory' = 'lmdb'): Promise<RunningTarget> {
   const data = mkdtempSync(join(tmpdir(), 'herald-bench-'));
   const { child, match } = await startProcess(
     process.execPath,
-    [join(repoDir, 'dist', 'cli', 'main.js'), 'serve', '--port', '0', '--data', data, ...extraArgs],
+    [join(repoDir, 'dist', 'cli', 'main.js'), 'serve', '--port', '0', ...(store === 'memory' ? ['--memory'] : ['--data', data])],
     /"url":"(http:\/\/[\d.:]+)"/,
   );
   return {

@@ -24,10 +24,10 @@ type EventKey = [number, number]; // [stream sid, seq]
  * The embedded durable store on LMDB (the default). One environment, five sub-databases:
  * events by [sid, seq], ids → [sid, seq], stream metadata, consumer positions, and system keys.
  *
- * Each group commit is one LMDB write transaction, run by lmdb-js off the main thread. With
- * lmdb's overlapping sync (its default on Linux) a commit resolves before its flush to disk, so
- * the next batch can commit while this one is synced; `durable()` awaits the flush, and
- * LogStore acknowledges appends (and shows them to readers) only after it.
+ * Each group commit is one LMDB write transaction, run by lmdb-js off the main thread. By
+ * default a commit resolves only once synced to disk; with `overlappingSync` it resolves before
+ * its flush and `durable()` awaits the flush. Either way LogStore acknowledges appends (and shows
+ * them to readers) only once they are on disk.
  */
 export class LmdbStore extends LogStore {
   readonly kind = 'lmdb';
@@ -51,7 +51,7 @@ export class LmdbStore extends LogStore {
     this.env = open({
       path: this.options.path,
       mapSize: this.options.mapSize ?? 64 * 1024 ** 3,
-      overlappingSync: this.options.overlappingSync ?? process.env.HERALD_LMDB_OVERLAPPING_SYNC === '1',
+      overlappingSync: this.options.overlappingSync ?? false,
       maxDbs: 8,
     });
     this.events = this.env.openDB<Buffer, EventKey>({ name: 'events', encoding: 'binary' });
@@ -134,7 +134,7 @@ export class LmdbStore extends LogStore {
   }
 
   protected async durable(): Promise<void> {
-    if (this.options.overlappingSync ?? process.env.HERALD_LMDB_OVERLAPPING_SYNC === '1') await this.env.flushed;
+    if (this.options.overlappingSync) await this.env.flushed;
   }
 
   protected findId(id: string): { sid: number; seq: number } | undefined {
