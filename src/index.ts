@@ -9,3 +9,6 @@ export { LmdbStore, type LmdbStoreOptions } from './store/lmdb.js';
 export { createStore } from './store/index.js';
 export { configSchema, type HeraldConfig, type HeraldConfigInput } from './config/schema.js';
 export { HeraldMetrics } from './observability/metrics.js';
+export { createLogger, type Logger } from './observability/logger.js';
+export { loadConfig, ConfigError } from './config/load.js';
+export { startServer, type RunningServer } from './server.js';
