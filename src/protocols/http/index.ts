@@ -78,7 +78,6 @@ class HttpApiListener implements HttpListener {
     const address = this.app.server.address() as AddressInfo;
     const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     this.bound = `http://${shown}:${address.port}`;
-    this.log.info({ url: this.bound }, 'HTTP API listening');
   }
 
   /** Stops accepting, lets in-flight requests finish, closes keep-alive sockets as they idle. */

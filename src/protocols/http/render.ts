@@ -41,18 +41,8 @@ export function batchBody(stream: string, results: AppendResult[]): string {
   return JSON.stringify(body);
 }
 
-interface RenderedEvent {
-  stream: string;
-  seq: number;
-  id: string;
-  type: string;
-  time: string;
-  subject?: string;
-  contentType: string;
-  headers?: Record<string, string>;
-  data?: unknown;
-  data_base64?: string;
-}
+/** A stored event as JSON: the payload as `data` (a JSON value or text) or `data_base64`. */
+type RenderedEvent = Omit<StoredEvent, 'data'> & { data?: unknown; data_base64?: string };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
