@@ -40,7 +40,8 @@ export class MemoryStore extends LogStore {
     for (const { sid, seq, record } of w.events) {
       let stream = this.events.get(sid);
       if (!stream) this.events.set(sid, (stream = new Map()));
-      stream.set(seq, record);
+      // A copy of the payload: the caller's bytes may be a view into a larger request body.
+      stream.set(seq, { ...record, data: Uint8Array.prototype.slice.call(record.data) });
     }
     for (const { sid, seq } of w.removedEvents) this.events.get(sid)?.delete(seq);
     for (const id of w.removedIds) this.ids.delete(id);

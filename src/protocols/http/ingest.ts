@@ -90,8 +90,9 @@ function ndjsonEvents(stream: string, body: Buffer, maxEvents: number, key: stri
     if (!isBlank(body, start, stop)) {
       if (events.length === maxEvents) throw tooMany(maxEvents);
       assertJson(body, `line ${line}`, start, stop);
-      // A copy, so a stored event does not pin the whole request body in memory.
-      const event: EventInput = { stream, data: Buffer.from(body.subarray(start, stop)), contentType: JSON_TYPE };
+      // A view, not a copy: the store copies the bytes as it encodes the event for disk (the
+      // memory store copies what it keeps), so nothing pins the request body after the commit.
+      const event: EventInput = { stream, data: body.subarray(start, stop), contentType: JSON_TYPE };
       if (key !== undefined) event.id = `${key}:${events.length}`;
       events.push(event);
     }
