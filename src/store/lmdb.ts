@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { LogStore, type LogStoreOptions, type BatchWrites, type EventRecordWithSeq, type LoadedState, type RecordSummary } from './logStore.js';
 import type { StreamMeta } from './meta.js';
+import { DirLock } from './dirLock.js';
 import { decodeRecord, encodeRecord, summarizeRecord } from './recordCodec.js';
 
 export interface LmdbStoreOptions extends LogStoreOptions {
@@ -32,6 +33,7 @@ type EventKey = [number, number]; // [stream sid, seq]
 export class LmdbStore extends LogStore {
   readonly kind = 'lmdb';
   private env!: RootDatabase;
+  private lock: DirLock | undefined;
   private events!: Database<Buffer, EventKey>;
   private ids!: Database<[number, number], string>;
   private streams!: Database<StreamMeta, string>;
@@ -48,6 +50,7 @@ export class LmdbStore extends LogStore {
   }
 
   protected async load(): Promise<LoadedState> {
+    this.lock = DirLock.acquire(this.options.path);
     this.env = open({
       path: this.options.path,
       mapSize: this.options.mapSize ?? 64 * 1024 ** 3,
@@ -112,6 +115,7 @@ export class LmdbStore extends LogStore {
 
   protected async shutdown(): Promise<void> {
     await this.env.close();
+    this.lock?.release();
   }
 
   protected commit(w: BatchWrites): Promise<void> {
