@@ -57,6 +57,9 @@ export const configSchema = z
         port: port.default(8000).describe('TCP port (0 picks a free one).'),
         bodyLimit: z.number().int().positive().default(1024 * 1024).describe('Largest request body in bytes; larger bodies get 413.'),
         maxBatchEvents: z.number().int().positive().default(10_000).describe('Most events in one batch request; more get 413.'),
+        maxConnections: z.number().int().positive().default(10_000).describe('Most open connections; further ones are closed at once.'),
+        requestTimeoutMs: z.number().int().positive().default(30_000).describe('Time allowed to receive a whole request (headers and body), in ms; slower clients get 408.'),
+        keepAliveTimeoutMs: z.number().int().positive().default(72_000).describe('How long an idle keep-alive connection stays open, in ms.'),
         createStreamsOnPublish: z.boolean().default(true).describe('Publishing to an absent stream creates it (otherwise 404).'),
         insecure: z.boolean().default(false).describe('Allow binding beyond loopback with no access tokens configured.'),
       })

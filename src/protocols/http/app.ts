@@ -38,6 +38,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // logged by the error handler below.
     logger: false,
     bodyLimit,
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    // Node checks request timeouts only this often (30 s by default), so a short timeout needs
+    // a shorter interval to be kept.
+    http: {
+      headersTimeout: Math.min(60_000, config.http.requestTimeoutMs),
+      connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(config.http.requestTimeoutMs / 4))),
+    },
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     clientErrorHandler: writeClientError,
     // While stopping, requests already on open connections are served (with Connection:

@@ -74,6 +74,8 @@ class HttpApiListener implements HttpListener {
     const warning = openAccessWarning(this.config);
     if (warning !== undefined) this.log.warn(warning);
     const { host, port } = this.config.http;
+    // Node closes connections past this at once: a flood of sockets cannot exhaust the process.
+    this.app.server.maxConnections = this.config.http.maxConnections;
     await this.app.listen({ host, port });
     const address = this.app.server.address() as AddressInfo;
     const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
