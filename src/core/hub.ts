@@ -64,9 +64,22 @@ export class Hub {
   }
 
   /** Publishes one event; resolves once it is durable. */
-  async publish(event: EventInput, options?: AppendOptions): Promise<AppendResult> {
-    const [result] = await this.publishBatch([event], options);
-    return result!;
+  publish(event: EventInput, options?: AppendOptions): Promise<AppendResult> {
+    // The hot path: no async wrappers around the store's promise, so a publish costs one
+    // promise hop here rather than a chain of them.
+    const started = performance.now();
+    let appended: Promise<AppendResult[]>;
+    try {
+      appended = this.store.append([event], { createStreams: options?.createStreams ?? this.createStreams });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return appended.then((results) => {
+      const r = results[0]!;
+      if (r.duplicate) this.metrics.recordPublish(undefined, 0, 1, (performance.now() - started) / 1000);
+      else this.metrics.recordPublish(r.stream, 1, 0, (performance.now() - started) / 1000);
+      return r;
+    });
   }
 
   /** Publishes several events in one commit, all or none; resolves once durable. */
@@ -74,25 +87,23 @@ export class Hub {
     if (events.length === 0) return [];
     const started = performance.now();
     const results = await this.store.append(events, { createStreams: options.createStreams ?? this.createStreams });
-    this.metrics.appendLatency.observe((performance.now() - started) / 1000);
     let duplicates = 0;
     let stream: string | undefined;
     let run = 0;
-    // Count per stream with few label look-ups: batches are usually one stream.
+    // Count per stream with few look-ups: batches are usually one stream.
     for (const r of results) {
       if (r.duplicate) {
         duplicates++;
         continue;
       }
       if (r.stream !== stream) {
-        if (stream !== undefined) this.metrics.eventsAppended.inc({ stream }, run);
+        if (stream !== undefined) this.metrics.recordAppended(stream, run);
         stream = r.stream;
         run = 0;
       }
       run++;
     }
-    if (stream !== undefined) this.metrics.eventsAppended.inc({ stream }, run);
-    if (duplicates > 0) this.metrics.duplicatesIgnored.inc(duplicates);
+    this.metrics.recordPublish(stream, run, duplicates, (performance.now() - started) / 1000);
     return results;
   }
 

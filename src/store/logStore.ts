@@ -46,6 +46,18 @@ export interface LoadedState {
 }
 
 export const DEFAULT_READ_LIMIT = 1000;
+
+let lastNowMs = NaN;
+let lastNowIso = '';
+/** `new Date().toISOString()`, formatted once per millisecond rather than once per append. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastNowMs) {
+    lastNowIso = new Date(ms).toISOString();
+    lastNowMs = ms;
+  }
+  return lastNowIso;
+}
 /** Batches committing or flushing at once: enough to keep the disk busy, few enough to bound memory. */
 const MAX_BATCHES_IN_FLIGHT = 3;
 /** Retention and purge remove at most this many events per commit, so appends never wait long. */
@@ -202,21 +214,22 @@ export abstract class LogStore implements Store {
     let records: EventRecord[];
     try {
       this.assertWritable();
-      const now = new Date().toISOString();
+      const now = isoNow();
       records = inputs.map((input) => toRecord(input, now));
     } catch (err) {
       return Promise.reject(err);
     }
     const createStreams = options.createStreams ?? true;
     return this.enqueue((batch) => {
-      const missing = new Set<string>();
+      let missing: Set<string> | undefined;
       let checked: string | undefined;
       for (const r of records) {
         if (r.stream === checked) continue; // batches are mostly one stream: one look-up
         checked = r.stream;
-        if (!batch.get(r.stream)) missing.add(r.stream);
+        if (!batch.get(r.stream)) (missing ??= new Set()).add(r.stream);
       }
-      if (missing.size > 0 && !createStreams) {
+      if (missing === undefined) return records.map((record) => this.appendOne(batch, record));
+      if (!createStreams) {
         const [first] = missing;
         throw new HeraldError('stream_not_found', `stream ${JSON.stringify(first)} does not exist (creating streams on publish is off)`, { stream: first });
       }
