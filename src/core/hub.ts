@@ -46,6 +46,7 @@ export class Hub {
     this.logger = (options.logger ?? silentLogger()).child({ component: 'hub' });
     this.createStreams = options.createStreamsOnPublish ?? true;
     this.unsubscribe = this.store.onAppend((stream) => this.waiters.wake(stream));
+    this.metrics.countStreams = async () => (await this.store.listStreams()).length;
     this.store.onCommit = (events, seconds) => {
       if (events > 0) this.metrics.commitBatchSize.observe(events);
       this.metrics.commitDuration.observe(seconds);
@@ -60,7 +61,6 @@ export class Hub {
   /** Opens the store (if it is not open yet). */
   async start(): Promise<void> {
     if (!this.store.isOpen) await this.store.open();
-    this.metrics.streams.set((await this.store.listStreams()).length);
   }
 
   /** Publishes one event; resolves once it is durable. */
@@ -145,22 +145,16 @@ export class Hub {
     return this.waiters.wait(stream, after, () => this.store.head(stream), signal);
   }
 
-  async createStream(name: string, options?: StreamOptions): Promise<StreamInfo> {
-    const info = await this.store.createStream(name, options);
-    this.metrics.streams.inc();
-    return info;
+  createStream(name: string, options?: StreamOptions): Promise<StreamInfo> {
+    return this.store.createStream(name, options);
   }
 
-  async putStream(name: string, options: StreamOptions): Promise<{ info: StreamInfo; created: boolean }> {
-    const result = await this.store.putStream(name, options);
-    if (result.created) this.metrics.streams.inc();
-    return result;
+  putStream(name: string, options: StreamOptions): Promise<{ info: StreamInfo; created: boolean }> {
+    return this.store.putStream(name, options);
   }
 
-  async deleteStream(name: string): Promise<boolean> {
-    const deleted = await this.store.deleteStream(name);
-    if (deleted) this.metrics.streams.dec();
-    return deleted;
+  deleteStream(name: string): Promise<boolean> {
+    return this.store.deleteStream(name);
   }
 
   getStream(name: string): Promise<StreamInfo | undefined> {

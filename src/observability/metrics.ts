@@ -66,10 +66,18 @@ export class HeraldMetrics {
     registers: [this.registry],
   });
 
+  /** Counts the streams when the gauge is read; set by the hub that owns the store. */
+  countStreams: (() => Promise<number>) | undefined;
+
   readonly streams = new Gauge({
     name: 'herald_streams',
     help: 'Streams currently stored.',
     registers: [this.registry],
+    // Derived from the store at read time: streams are also created by publishing, deleted by
+    // admins, so counting them as they change would drift.
+    collect: async () => {
+      if (this.countStreams) this.streams.set(await this.countStreams());
+    },
   });
 
   /**

@@ -127,19 +127,19 @@ class Batch {
   }
 }
 
-/**
- * The logic every store shares: validation, gap-free seq assignment, idempotency, group commit,
- * retention, wake-ups. A backend supplies only storage: load, commit, and reads.
- *
- * Group commit: operations queue up and one commit carries all that arrived while the previous
- * commit was in flight (at least one event-loop turn's worth). Commits run one at a time, so a
- * failed commit rolls back cleanly: no later batch has assigned seqs on top of it.
- */
 export interface LogStoreOptions {
   /** Retention for streams created without a policy of their own. */
   defaultRetention?: RetentionPolicy;
 }
 
+/**
+ * The logic every store shares: validation, gap-free seq assignment, idempotency, group commit,
+ * retention, wake-ups. A backend supplies only storage: load, commit, durable, and reads.
+ *
+ * Group commit: operations queue up and one batch carries all that arrived while earlier
+ * batches were being written. Batches are pipelined (runBatch); a failed commit stops the store
+ * (fail) instead of rolling back, since later batches may already build on it.
+ */
 export abstract class LogStore implements Store {
   abstract readonly kind: string;
   private readonly defaultRetention: RetentionPolicy;
@@ -330,9 +330,8 @@ export abstract class LogStore implements Store {
     if (!current) return 0;
     const policy = this.effectiveRetention(current.retention);
     if (policy.maxCount === undefined && policy.maxAgeMs === undefined) return 0;
-    let to = current.head; // remove seqs in [first, to]
-    if (policy.maxCount !== undefined) to = Math.min(to, current.head - policy.maxCount);
-    else to = current.first - 1;
+    // Seqs up to `to` go by count; past it, only events older than the age cutoff.
+    const to = policy.maxCount === undefined ? current.first - 1 : current.head - policy.maxCount;
     const ageCutoff = policy.maxAgeMs === undefined ? undefined : new Date(now.getTime() - policy.maxAgeMs).toISOString();
     const scanTo = ageCutoff === undefined ? to : current.head;
     const candidates = this.summaries(current.sid, current.first, Math.min(scanTo, current.first + REMOVALS_PER_COMMIT - 1), REMOVALS_PER_COMMIT);

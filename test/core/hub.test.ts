@@ -90,6 +90,14 @@ describe('Hub', () => {
     expect(text).toMatch(/herald_append_duration_seconds_count 2/);
   });
 
+  it('counts streams however they were made or removed', async () => {
+    await hub.publish({ stream: 'made-by-publish', data: enc.encode('1') });
+    await hub.createStream('made-by-create');
+    await hub.putStream('made-by-put', {});
+    await hub.deleteStream('made-by-create');
+    expect(await hub.metrics.registry.getSingleMetricAsString('herald_streams')).toContain('herald_streams 2');
+  });
+
   it('applies retention from its timer', async () => {
     await hub.close();
     hub = new Hub({ store: new LmdbStore({ path: dir.path }), retentionIntervalMs: 20 });
