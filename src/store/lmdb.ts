@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { LogStore, type LogStoreOptions, type BatchWrites, type EventRecordWithSeq, type LoadedState, type RecordSummary } from './logStore.js';
 import type { StreamMeta } from './meta.js';
+import type { KvListOptions } from './types.js';
 import { DirLock } from './dirLock.js';
 import { decodeRecord, encodeRecord, summarizeRecord } from './recordCodec.js';
 
@@ -22,8 +23,9 @@ export interface LmdbStoreOptions extends LogStoreOptions {
 type EventKey = [number, number]; // [stream sid, seq]
 
 /**
- * The embedded durable store on LMDB (the default). One environment, five sub-databases:
- * events by [sid, seq], ids → [sid, seq], stream metadata, consumer positions, and system keys.
+ * The embedded durable store on LMDB (the default). One environment, six sub-databases:
+ * events by [sid, seq], ids → [sid, seq], stream metadata, consumer positions, system keys, and
+ * the adapters' key-value collections by [collection, key].
  *
  * Each group commit is one LMDB write transaction, run by lmdb-js off the main thread. By
  * default a commit resolves only once synced to disk; with `overlappingSync` it resolves before
@@ -39,6 +41,7 @@ export class LmdbStore extends LogStore {
   private streams!: Database<StreamMeta, string>;
   private positions!: Database<number, [string, string]>;
   private sys!: Database<unknown, string | [string, number]>;
+  private kv!: Database<unknown, [string, string]>;
 
   constructor(private readonly options: LmdbStoreOptions) {
     super(options);
@@ -62,6 +65,7 @@ export class LmdbStore extends LogStore {
     this.streams = this.env.openDB<StreamMeta, string>({ name: 'streams' });
     this.positions = this.env.openDB<number, [string, string]>({ name: 'positions' });
     this.sys = this.env.openDB<unknown, string | [string, number]>({ name: 'sys' });
+    this.kv = this.env.openDB<unknown, [string, string]>({ name: 'kv' });
     const metas = [...this.streams.getRange()].map(({ value }) => value);
     if (existsSync(this.damageMarker)) {
       await this.repair(metas);
@@ -132,6 +136,10 @@ export class LmdbStore extends LogStore {
       for (const key of this.positions.getKeys({ start: [name, ''], end: [name, '\uffff'] })) this.positions.remove(key);
     }
     for (const { stream, consumer, seq } of w.positions) this.positions.put([stream, consumer], seq);
+    for (const { collection, key, value } of w.kv) {
+      if (value === undefined) this.kv.remove([collection, key]);
+      else this.kv.put([collection, key], value);
+    }
     for (const sid of w.trashAdded) this.sys.put(['trash', sid], true);
     for (const sid of w.trashDone) this.sys.remove(['trash', sid]);
     return this.sys.put('nextSid', w.nextSid).then(() => undefined);
@@ -164,5 +172,27 @@ export class LmdbStore extends LogStore {
 
   protected readPosition(stream: string, consumer: string): number | undefined {
     return this.positions.get([stream, consumer]);
+  }
+
+  protected readKv(collection: string, key: string): unknown {
+    return this.kv.get([collection, key]);
+  }
+
+  protected listKv(collection: string, options: Required<Pick<KvListOptions, 'limit' | 'reverse'>> & KvListOptions): Array<{ key: string; value: unknown }> {
+    const { prefix = '', after, limit, reverse } = options;
+    // Descending starts above every key with the prefix (U+10FFFF is the largest code point).
+    const from = after ?? (reverse ? `${prefix}\u{10FFFF}\u{10FFFF}` : prefix);
+    const out: Array<{ key: string; value: unknown }> = [];
+    for (const { key, value } of this.kv.getRange({ start: [collection, from], reverse })) {
+      const [owner, name] = key;
+      if (owner !== collection || !name.startsWith(prefix)) {
+        if (owner !== collection || (reverse ? name < prefix : name > prefix)) break;
+        continue;
+      }
+      if (name === after) continue;
+      out.push({ key: name, value });
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 }

@@ -7,6 +7,8 @@ import { toRecord, type EventRecord } from './record.js';
 import type {
   AppendListener,
   AppendOptions,
+  KvListOptions,
+  KvWrite,
   ReadOptions,
   RetentionPolicy,
   Store,
@@ -25,6 +27,8 @@ export interface BatchWrites {
   removedMetas: string[];
   positions: Array<{ stream: string; consumer: string; seq: number }>;
   removedPositionsOf: string[];
+  /** Key-value writes, in call order (a later write of a key wins). */
+  kv: KvWrite[];
   /** Stream ids whose events await purging (after a delete), and those fully purged. */
   trashAdded: number[];
   trashDone: number[];
@@ -84,7 +88,7 @@ class Batch {
   ) {
     this.writes = {
       events: [], ids: [], removedEvents: [], removedIds: [], metas: [], removedMetas: [],
-      positions: [], removedPositionsOf: [], trashAdded: [], trashDone: [], nextSid,
+      positions: [], removedPositionsOf: [], kv: [], trashAdded: [], trashDone: [], nextSid,
     };
   }
 
@@ -178,6 +182,9 @@ export abstract class LogStore implements Store {
   protected abstract summaries(sid: number, from: number, to: number, limit: number): RecordSummary[];
   protected abstract readRecords(sid: number, after: number, upTo: number, limit: number): EventRecordWithSeq[] | Promise<EventRecordWithSeq[]>;
   protected abstract readPosition(stream: string, consumer: string): number | undefined;
+  protected abstract readKv(collection: string, key: string): unknown;
+  /** Entries of a collection in key order (reverse: descending), already filtered by the options. */
+  protected abstract listKv(collection: string, options: Required<Pick<KvListOptions, 'limit' | 'reverse'>> & KvListOptions): Array<{ key: string; value: unknown }>;
 
   get isOpen(): boolean {
     return this.opened && !this.closing && !this.failure;
@@ -308,6 +315,20 @@ export abstract class LogStore implements Store {
     await this.enqueue((batch) => {
       if (!batch.get(stream)) throw new HeraldError('stream_not_found', `stream ${JSON.stringify(stream)} does not exist`, { stream });
       batch.writes.positions.push({ stream, consumer, seq });
+    });
+  }
+
+  async kvWrite(writes: KvWrite[]): Promise<void> {
+    this.assertWritable();
+    for (const w of writes) {
+      if (typeof w.collection !== 'string' || w.collection === '' || typeof w.key !== 'string') {
+        throw new HeraldError('bad_request', 'a key-value write needs a non-empty collection and a string key');
+      }
+    }
+    // A copy, so a caller changing its object after the call cannot change what is stored.
+    const copies = writes.map((w) => ({ collection: w.collection, key: w.key, value: w.value === undefined ? undefined : structuredClone(w.value) }));
+    await this.enqueue((batch) => {
+      batch.writes.kv.push(...copies);
     });
   }
 
@@ -533,6 +554,18 @@ export abstract class LogStore implements Store {
   async getPosition(stream: string, consumer: string): Promise<number | undefined> {
     this.assertOpenForRead();
     return this.readPosition(stream, consumer);
+  }
+
+  async kvGet<T = unknown>(collection: string, key: string): Promise<T | undefined> {
+    this.assertOpenForRead();
+    const value = this.readKv(collection, key);
+    return value === undefined ? undefined : (structuredClone(value) as T);
+  }
+
+  async kvList<T = unknown>(collection: string, options: KvListOptions = {}): Promise<Array<{ key: string; value: T }>> {
+    this.assertOpenForRead();
+    const entries = this.listKv(collection, { ...options, limit: options.limit ?? DEFAULT_READ_LIMIT, reverse: options.reverse ?? false });
+    return entries.map(({ key, value }) => ({ key, value: structuredClone(value) as T }));
   }
 
   private assertOpenForRead(): void {

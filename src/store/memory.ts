@@ -1,6 +1,7 @@
 import { LogStore, type LogStoreOptions, type BatchWrites, type EventRecordWithSeq, type LoadedState, type RecordSummary } from './logStore.js';
 import type { EventRecord } from './record.js';
-import type { RetentionPolicy } from './types.js';
+import type { KvListOptions, RetentionPolicy } from './types.js';
+import { selectKv } from './kv.js';
 
 export interface MemoryStoreOptions extends LogStoreOptions {
   /** Bound on each stream: the oldest events past this count are removed by retention. */
@@ -17,6 +18,7 @@ export class MemoryStore extends LogStore {
   private readonly events = new Map<number, Map<number, EventRecord>>();
   private readonly ids = new Map<string, { sid: number; seq: number }>();
   private readonly positions = new Map<string, number>();
+  private readonly kv = new Map<string, Map<string, unknown>>();
   private readonly maxEventsPerStream: number;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -50,6 +52,12 @@ export class MemoryStore extends LogStore {
       for (const key of this.positions.keys()) if (key.startsWith(`${name}\0`)) this.positions.delete(key);
     }
     for (const { stream, consumer, seq } of w.positions) this.positions.set(`${stream}\0${consumer}`, seq);
+    for (const { collection, key, value } of w.kv) {
+      let entries = this.kv.get(collection);
+      if (!entries) this.kv.set(collection, (entries = new Map()));
+      if (value === undefined) entries.delete(key);
+      else entries.set(key, value);
+    }
     for (const sid of w.trashDone) this.events.delete(sid);
   }
 
@@ -82,5 +90,17 @@ export class MemoryStore extends LogStore {
 
   protected readPosition(stream: string, consumer: string): number | undefined {
     return this.positions.get(`${stream}\0${consumer}`);
+  }
+
+  protected readKv(collection: string, key: string): unknown {
+    return this.kv.get(collection)?.get(key);
+  }
+
+  protected listKv(collection: string, options: Required<Pick<KvListOptions, 'limit' | 'reverse'>> & KvListOptions): Array<{ key: string; value: unknown }> {
+    const entries = this.kv.get(collection);
+    if (!entries) return [];
+    // Sorting per call is fine for the collection sizes adapters keep (bounded histories).
+    const keys = [...entries.keys()].sort();
+    return selectKv(keys, options).map((key) => ({ key, value: entries.get(key) }));
   }
 }

@@ -39,6 +39,27 @@ export interface AppendOptions {
   createStreams?: boolean;
 }
 
+/**
+ * One write to the store's small key-value collections: `value` undefined deletes the key.
+ * Values are JSON-like (objects, arrays, strings, numbers, booleans, null).
+ */
+export interface KvWrite {
+  collection: string;
+  key: string;
+  value?: unknown;
+}
+
+export interface KvListOptions {
+  /** Only keys starting with this. */
+  prefix?: string;
+  /** Only keys strictly beyond this one in listing order (for paging). */
+  after?: string;
+  /** At most this many entries (default 1000). */
+  limit?: number;
+  /** Newest keys first (default: ascending key order). */
+  reverse?: boolean;
+}
+
 /** Called after a commit is durable, once per stream that grew, with its new head seq. */
 export type AppendListener = (stream: string, head: number) => void;
 
@@ -88,4 +109,14 @@ export interface Store {
   /** Durable consumer positions: the last seq a named consumer has finished with. */
   getPosition(stream: string, consumer: string): Promise<number | undefined>;
   setPosition(stream: string, consumer: string, seq: number): Promise<void>;
+
+  /**
+   * Durable key-value collections for the adapters' own state (webhook subscriptions, delivery
+   * attempts, dead letters, event-bus statuses). Writes of one call land atomically, in the same
+   * group commit as appends, and resolve once durable. Keys of a collection list in ascending
+   * string order. Values come back as copies.
+   */
+  kvWrite(writes: KvWrite[]): Promise<void>;
+  kvGet<T = unknown>(collection: string, key: string): Promise<T | undefined>;
+  kvList<T = unknown>(collection: string, options?: KvListOptions): Promise<Array<{ key: string; value: T }>>;
 }

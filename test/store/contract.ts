@@ -252,6 +252,44 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
       });
     });
 
+    describe('key-value collections', () => {
+      it('writes atomically, reads copies, deletes, and keeps collections apart', async () => {
+        const value = { state: 'active', n: 1, tags: ['a'], nested: { ok: true }, none: null };
+        await store.kvWrite([
+          { collection: 'subs', key: 's1', value },
+          { collection: 'subs', key: 's2', value: 2 },
+          { collection: 'other', key: 's1', value: 'x' },
+        ]);
+        value.n = 99; // changing the caller's object after the write changes nothing stored
+        const got = await store.kvGet<typeof value>('subs', 's1');
+        expect(got).toEqual({ state: 'active', n: 1, tags: ['a'], nested: { ok: true }, none: null });
+        got!.n = 5;
+        expect((await store.kvGet<typeof value>('subs', 's1'))!.n).toBe(1);
+        expect(await store.kvGet('other', 's1')).toBe('x');
+        expect(await store.kvGet('subs', 'absent')).toBeUndefined();
+        await store.kvWrite([{ collection: 'subs', key: 's2' }, { collection: 'subs', key: 's1', value: 'last write wins' }]);
+        expect(await store.kvGet('subs', 's2')).toBeUndefined();
+        expect(await store.kvGet('subs', 's1')).toBe('last write wins');
+        await expectCode(store.kvWrite([{ collection: '', key: 'k', value: 1 }]), 'bad_request');
+      });
+
+      it('lists in key order with prefix, paging, reverse and limit', async () => {
+        const keys = ['a/1', 'a/2', 'a/3', 'b/1', 'b/2', 'c'];
+        await store.kvWrite(keys.map((key, i) => ({ collection: 'list', key, value: i })));
+        await store.kvWrite([{ collection: 'list2', key: 'a/0', value: 'elsewhere' }, { collection: 'lis', key: 'zz', value: 'elsewhere' }]);
+        const keysOf = (entries: Array<{ key: string }>): string[] => entries.map((e) => e.key);
+        expect(keysOf(await store.kvList('list'))).toEqual(keys);
+        expect(await store.kvList('list', { prefix: 'b/' })).toEqual([{ key: 'b/1', value: 3 }, { key: 'b/2', value: 4 }]);
+        expect(keysOf(await store.kvList('list', { prefix: 'a/', after: 'a/1' }))).toEqual(['a/2', 'a/3']);
+        expect(keysOf(await store.kvList('list', { after: 'a/3', limit: 2 }))).toEqual(['b/1', 'b/2']);
+        expect(keysOf(await store.kvList('list', { reverse: true, limit: 2 }))).toEqual(['c', 'b/2']);
+        expect(keysOf(await store.kvList('list', { reverse: true, prefix: 'a/' }))).toEqual(['a/3', 'a/2', 'a/1']);
+        expect(keysOf(await store.kvList('list', { reverse: true, prefix: 'a/', after: 'a/3' }))).toEqual(['a/2', 'a/1']);
+        expect(keysOf(await store.kvList('list', { reverse: true, after: 'b/1' }))).toEqual(['a/3', 'a/2', 'a/1']);
+        expect(await store.kvList('absent')).toEqual([]);
+      });
+    });
+
     describe('life cycle', () => {
       it('commits appends pending at close, then refuses new ones', async () => {
         const pending = store.append([{ stream: 'lc', data: bytes('1') }]);
@@ -267,10 +305,12 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         await store.createStream('keep', { retention: { maxCount: 100 } });
         await store.append(Array.from({ length: 50 }, (_, i) => ({ stream: 'keep', id: `k${i}`, type: 't', data: bytes(`e${i}`) })));
         await store.setPosition('keep', 'c', 7);
+        await store.kvWrite([{ collection: 'keep', key: 'k', value: { seq: 7 } }]);
         await store.deleteStream('keep2').catch(() => undefined);
         store = await h.reopen();
         expect(await store.getStream('keep')).toMatchObject({ count: 50, lastSeq: 50, retention: { maxCount: 100 } });
         expect(await store.getPosition('keep', 'c')).toBe(7);
+        expect(await store.kvGet('keep', 'k')).toEqual({ seq: 7 });
         expect((await store.append([{ stream: 'keep', id: 'k3', data: bytes('dup') }]))[0]).toMatchObject({ seq: 4, duplicate: true });
         expect((await store.append([{ stream: 'keep', data: bytes('next') }]))[0]!.seq).toBe(51);
         const events = await store.read('keep', { after: 48 });
