@@ -1,13 +1,16 @@
 import { z } from 'zod';
 import { STREAM_NAME_RULE } from '../core/names.js';
+import { port } from './sections/common.js';
+import { eventbusSection } from './sections/eventbus.js';
+import { eventpiperSection } from './sections/eventpiper.js';
+import { followermazeSection } from './sections/followermaze.js';
+import { gosepSection } from './sections/gosep.js';
 
 /**
  * The single source of truth for every option: its type, default and one-line description.
  * `herald config` prints the effective result; docs/configuration.md is generated from it and a
  * test keeps the two in agreement.
  */
-
-const port = z.number().int().min(0).max(65535);
 
 const retention = z
   .object({
@@ -81,6 +84,10 @@ export const configSchema = z
       .strict()
       .prefault({})
       .describe('Removing old events.'),
+    eventbus: eventbusSection,
+    followermaze: followermazeSection,
+    eventpiper: eventpiperSection,
+    gosep: gosepSection,
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Least severe level logged.'),

@@ -5,11 +5,22 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = 'src/cli/main.ts';
 
+/**
+ * Listeners on by default with fixed ports get port 0 in tests, so test files running in
+ * parallel never collide (a test that needs a port sets it).
+ */
+const FREE_PORTS = {
+  HERALD_EVENTBUS_PORT: '0',
+  HERALD_FOLLOWERMAZE_EVENT_PORT: '0',
+  HERALD_FOLLOWERMAZE_CLIENT_PORT: '0',
+  HERALD_EVENTPIPER_PORT: '0',
+};
+
 /** The environment without HERALD_* variables of the caller (a test sets what it needs). */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('HERALD_')) env[k] = v;
-  return { ...env, ...extra };
+  return { ...env, ...FREE_PORTS, ...extra };
 }
 
 export function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcess {

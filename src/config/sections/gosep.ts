@@ -1,0 +1,18 @@
+import { z } from 'zod';
+
+/** One go-sep forwarding target (compat.md §1). */
+const target = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }).describe('Where each event is forwarded.'),
+    buffer: z.number().int().positive().describe('Events waiting for this target; past it the oldest is dropped and counted as lost.'),
+  })
+  .strict();
+
+/** go-sep queues served on the HTTP listener (issue 3, compat.md §1). */
+export const gosepSection = z
+  .object({
+    queues: z.record(z.string(), z.array(target).min(1)).default({}).describe('Queue name → its targets. Each queue accepts any method on /<queue> of the HTTP listener.'),
+  })
+  .strict()
+  .prefault({})
+  .describe('go-sep compatible push queues.');
