@@ -568,6 +568,22 @@ export abstract class LogStore implements Store {
     return entries.map(({ key, value }) => ({ key, value: structuredClone(value) as T }));
   }
 
+  // One process owns a memory or LMDB store (the directory lock), so its leases live in memory.
+  private readonly leases = new Map<string, { holder: string; expires: number }>();
+
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    this.assertOpenForRead();
+    const now = Date.now();
+    const lease = this.leases.get(name);
+    if (lease && lease.holder !== holder && lease.expires > now) return false;
+    this.leases.set(name, { holder, expires: now + ttlMs });
+    return true;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    if (this.leases.get(name)?.holder === holder) this.leases.delete(name);
+  }
+
   private assertOpenForRead(): void {
     if (!this.opened) throw new HeraldError('store_closed', 'the store is closed');
   }

@@ -119,4 +119,14 @@ export interface Store {
   kvWrite(writes: KvWrite[]): Promise<void>;
   kvGet<T = unknown>(collection: string, key: string): Promise<T | undefined>;
   kvList<T = unknown>(collection: string, options?: KvListOptions): Promise<Array<{ key: string; value: T }>>;
+
+  /**
+   * Named leases, so that a piece of work (a webhook lane, the EventPiper source) is driven by
+   * one holder at a time across every node sharing the store. Takes the lease when it is free or
+   * expired, renews it when `holder` already has it; true when `holder` holds it for the next
+   * `ttlMs`. A single-node store keeps leases in memory (one process owns its data).
+   */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives a lease up early (no-op unless `holder` holds it). */
+  releaseLease(name: string, holder: string): Promise<void>;
 }

@@ -290,6 +290,21 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
       });
     });
 
+    describe('leases', () => {
+      it('grants a lease to one holder at a time until it expires or is released', async () => {
+        expect(await store.acquireLease('lane-1', 'node-a', 200)).toBe(true);
+        expect(await store.acquireLease('lane-1', 'node-b', 200)).toBe(false);
+        expect(await store.acquireLease('lane-1', 'node-a', 200)).toBe(true); // renewal
+        expect(await store.acquireLease('lane-2', 'node-b', 200)).toBe(true);
+        await store.releaseLease('lane-1', 'node-b'); // not the holder: no effect
+        expect(await store.acquireLease('lane-1', 'node-b', 200)).toBe(false);
+        await store.releaseLease('lane-1', 'node-a');
+        expect(await store.acquireLease('lane-1', 'node-b', 50)).toBe(true);
+        await new Promise((r) => setTimeout(r, 80));
+        expect(await store.acquireLease('lane-1', 'node-a', 200)).toBe(true); // node-b's expired
+      });
+    });
+
     describe('life cycle', () => {
       it('commits appends pending at close, then refuses new ones', async () => {
         const pending = store.append([{ stream: 'lc', data: bytes('1') }]);
