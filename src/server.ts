@@ -4,8 +4,10 @@ import { Hub } from './core/hub.js';
 import type { Listener } from './core/listener.js';
 import { HeraldMetrics } from './observability/metrics.js';
 import { silentLogger, type Logger } from './observability/logger.js';
+import { followerMazeListeners } from './protocols/followermaze/index.js';
 import { assertSafeBind, createHttpListener } from './protocols/http/index.js';
 import { createStore } from './store/index.js';
+import { WebhookService } from './delivery/webhooks/service.js';
 
 /**
  * A whole Herald server assembled from a config: store → hub → listeners, and the ordered
@@ -21,6 +23,8 @@ export interface ServerOptions {
 export interface RunningServer {
   readonly config: HeraldConfig;
   readonly hub: Hub;
+  /** Webhook delivery, when enabled. */
+  readonly webhooks: WebhookService | undefined;
   /** The started listeners, in start order. */
   readonly listeners: readonly Listener[];
   /** The listener named `name` ("http"), if it runs. */
@@ -32,10 +36,16 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** Components beside the hub that listeners serve (started before them, stopped after them). */
+export interface Services {
+  webhooks?: WebhookService | undefined;
+}
+
 /** The listeners a config enables, not yet started. */
-export function buildListeners(hub: Hub, config: HeraldConfig, logger: Logger): Listener[] {
+export function buildListeners(hub: Hub, config: HeraldConfig, logger: Logger, services: Services = {}): Listener[] {
   const listeners: Listener[] = [];
-  if (config.http.enabled) listeners.push(createHttpListener(hub, config, logger));
+  if (config.http.enabled) listeners.push(createHttpListener(hub, config, logger, { webhooks: services.webhooks }));
+  if (config.followermaze.enabled) listeners.push(...followerMazeListeners(hub, config, logger));
   return listeners;
 }
 
@@ -82,14 +92,20 @@ export async function startServer(config: HeraldConfig, logger: Logger = silentL
   log.info({ store: storeInfo.kind, ...(storeInfo.path !== undefined ? { path: storeInfo.path } : {}) }, storeInfo.message);
 
   const started: Listener[] = [];
+  let webhooks: WebhookService | undefined;
   try {
-    for (const listener of buildListeners(hub, config, logger)) {
+    if (config.webhooks.enabled) {
+      webhooks = new WebhookService(hub, config, logger);
+      await webhooks.start();
+    }
+    for (const listener of buildListeners(hub, config, logger, { webhooks })) {
       await listener.start();
       started.push(listener);
       log.info({ listener: listener.name, url: listener.url }, `${listener.name} listening on ${listener.url}`);
     }
   } catch (err) {
     await stopListeners([...started].reverse(), log);
+    await webhooks?.stop();
     await hub.close();
     throw err;
   }
@@ -98,11 +114,13 @@ export async function startServer(config: HeraldConfig, logger: Logger = silentL
   return {
     config,
     hub,
+    webhooks,
     listeners: started,
     listener: (name) => started.find((l) => l.name === name),
     stop() {
       stopping ??= (async () => {
         await stopListeners([...started].reverse(), log);
+        await webhooks?.stop();
         await hub.close();
       })();
       return stopping;

@@ -5,6 +5,8 @@ import { eventbusSection } from './sections/eventbus.js';
 import { eventpiperSection } from './sections/eventpiper.js';
 import { followermazeSection } from './sections/followermaze.js';
 import { gosepSection } from './sections/gosep.js';
+import { liveSection } from './sections/live.js';
+import { subscriptionsSection, webhooksSection } from './sections/webhooks.js';
 
 /**
  * The single source of truth for every option: its type, default and one-line description.
@@ -76,6 +78,7 @@ export const configSchema = z
       .strict()
       .prefault({})
       .describe('Access control for the HTTP API.'),
+    live: liveSection,
     retention: z
       .object({
         intervalMs: z.number().int().nonnegative().default(10_000).describe('How often retention policies are applied (0: never).'),
@@ -88,6 +91,8 @@ export const configSchema = z
     followermaze: followermazeSection,
     eventpiper: eventpiperSection,
     gosep: gosepSection,
+    webhooks: webhooksSection,
+    subscriptions: subscriptionsSection,
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Least severe level logged.'),

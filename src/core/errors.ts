@@ -12,6 +12,8 @@ export type HeraldErrorCode =
   | 'stream_not_found'
   | 'stream_exists'
   | 'not_found'
+  /** The request conflicts with the current state (e.g. editing a subscription defined in config). */
+  | 'conflict'
   | 'unauthorized'
   | 'forbidden'
   | 'store_closed'

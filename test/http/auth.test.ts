@@ -4,7 +4,7 @@ import { HeraldError } from '../../src/core/errors.js';
 import { configSchema } from '../../src/config/schema.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { assertSafeBind, createHttpListener, isLoopbackHost } from '../../src/protocols/http/index.js';
-import { compilePattern } from '../../src/protocols/http/auth.js';
+import { compilePattern } from '../../src/core/patterns.js';
 import { captureLogger, post, startServer, type Server } from './helpers.js';
 
 const ADMIN = 'admin-token-0123456789';

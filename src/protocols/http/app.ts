@@ -8,8 +8,12 @@ import { JSON_CONTENT_TYPE, type HttpContext } from './context.js';
 import { errorBody, toHttpError, writeClientError } from './errors.js';
 import { HttpMetrics, UNMATCHED_ROUTE } from './metrics.js';
 import { eventRoutes } from './routes/events.js';
+import { liveRoutes, queryBearer } from './routes/live.js';
 import { healthRoutes } from './routes/health.js';
 import { streamRoutes } from './routes/streams.js';
+import { subscriptionRoutes } from './routes/subscriptions.js';
+import { gosepRoutes } from '../gosep/routes.js';
+import type { WebhookService } from '../../delivery/webhooks/service.js';
 
 export interface AppOptions {
   hub: Hub;
@@ -21,6 +25,8 @@ export interface AppOptions {
   /** Lets the listener put a raw fast path in front of fastify (see fastpath.ts). */
   serverFactory?: FastifyServerFactory;
   metrics: HttpMetrics;
+  /** Webhook subscriptions (routes under /subscriptions), when delivery is enabled. */
+  webhooks?: WebhookService | undefined;
 }
 
 /**
@@ -87,10 +93,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
     reply.code(404).header('content-type', JSON_CONTENT_TYPE).send(errorBody('not_found', `no route for ${request.method} ${path}`));
   });
 
-  const ctx: HttpContext = { hub, http: config.http, log, metrics };
+  const ctx: HttpContext = { hub, http: config.http, log, metrics, ...(options.webhooks !== undefined ? { webhooks: options.webhooks } : {}) };
   healthRoutes(app, ctx);
   streamRoutes(app, ctx);
   eventRoutes(app, ctx);
+  subscriptionRoutes(app, ctx);
+  gosepRoutes(app, ctx, config.gosep);
+  liveRoutes(app, ctx, { live: config.live, acl });
   return app;
 }
 
@@ -102,7 +111,7 @@ function passBody(_request: FastifyRequest, body: Buffer, done: (err: null, body
 function checkAccess(acl: AccessControl, request: FastifyRequest): void {
   const access = request.routeOptions.config.access;
   if (access === undefined || access === 'none' || request.is404) return;
-  const principal = acl.authenticate(request.headers.authorization);
+  const principal = acl.authenticate(request.headers.authorization ?? queryBearer(request));
   request.principal = principal;
   switch (access) {
     case 'publish':
@@ -112,6 +121,8 @@ function checkAccess(acl: AccessControl, request: FastifyRequest): void {
       return;
     case 'list':
       if (!principal.canAny('read')) throw new HeraldError('forbidden', `token ${JSON.stringify(principal.name)} has no read scope`);
+      return;
+    case 'token':
       return;
     case 'server':
       if (!principal.canAll('read')) throw new HeraldError('forbidden', `token ${JSON.stringify(principal.name)} needs read on every stream (read, read:* or admin) for ${request.routeOptions.url}`);

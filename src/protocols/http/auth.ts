@@ -1,6 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { HeraldError } from '../../core/errors.js';
 import type { TokenConfig } from '../../config/schema.js';
+import { compilePattern, matchesAny, type Matcher } from '../../core/patterns.js';
+
+export { compilePattern };
 
 /**
  * Bearer tokens and their scopes (`config.auth.tokens`).
@@ -12,9 +15,6 @@ import type { TokenConfig } from '../../config/schema.js';
  * stream.
  */
 export type Action = 'publish' | 'read' | 'admin';
-
-/** A stream matcher; `null` matches every stream. */
-type Matcher = RegExp | null;
 
 export class Principal {
   constructor(
@@ -37,11 +37,6 @@ export class Principal {
   canAny(action: Action): boolean {
     return this.grants.admin.length > 0 || (action !== 'admin' && this.grants[action].length > 0);
   }
-}
-
-function matchesAny(matchers: Matcher[], stream: string): boolean {
-  for (const m of matchers) if (m === null || m.test(stream)) return true;
-  return false;
 }
 
 interface Credential {
@@ -107,15 +102,6 @@ function compileScopes(scopes: readonly string[]): Record<Action, Matcher[]> {
   return grants;
 }
 
-/** `orders.*` → /^orders\..*$/; `*` alone (or no pattern) matches every stream. */
-export function compilePattern(pattern: string): Matcher {
-  if (pattern === '' || /^\*+$/.test(pattern)) return null;
-  const source = pattern
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\/-]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${source}$`);
-}
 
 /** Throws 403 unless the principal (if any: no access control means no checks) may act. */
 export function authorize(principal: Principal | undefined, action: Action, stream: string): void {

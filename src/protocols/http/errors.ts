@@ -17,6 +17,7 @@ const STATUS_BY_CODE: Record<HeraldErrorCode, number> = {
   stream_not_found: 404,
   not_found: 404,
   stream_exists: 409,
+  conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   store_closed: 503,

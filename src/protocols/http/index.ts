@@ -10,6 +10,7 @@ import { AccessControl } from './auth.js';
 import { assertSafeBind, openAccessWarning } from './bind.js';
 import { FastPath } from './fastpath.js';
 import { HttpMetrics } from './metrics.js';
+import type { WebhookService } from '../../delivery/webhooks/service.js';
 
 export { assertSafeBind, isLoopbackHost, openAccessWarning } from './bind.js';
 export { AccessControl, Principal } from './auth.js';
@@ -26,6 +27,8 @@ export interface HttpListenerOptions {
    * request goes through fastify; the tests run both ways to keep them identical.
    */
   fastPath?: boolean;
+  /** Webhook subscriptions to serve under /subscriptions. */
+  webhooks?: WebhookService | undefined;
 }
 
 /**
@@ -35,7 +38,7 @@ export interface HttpListenerOptions {
  */
 export function createHttpListener(hub: Hub, config: HeraldConfig, logger: Logger, options: HttpListenerOptions = {}): HttpListener {
   assertSafeBind(config);
-  return new HttpApiListener(hub, config, logger.child({ component: 'http' }), options.fastPath ?? true);
+  return new HttpApiListener(hub, config, logger.child({ component: 'http' }), options.fastPath ?? true, options.webhooks);
 }
 
 class HttpApiListener implements HttpListener {
@@ -50,11 +53,12 @@ class HttpApiListener implements HttpListener {
     private readonly config: HeraldConfig,
     private readonly log: Logger,
     fastPath: boolean,
+    webhooks: WebhookService | undefined,
   ) {
     const acl = AccessControl.fromConfig(config.auth.tokens);
     const metrics = (this.metrics = new HttpMetrics(hub.metrics));
     this.fastPath = fastPath ? new FastPath(hub, config, acl, metrics, log) : undefined;
-    this.app = buildApp({ hub, config, log, acl, metrics, serverFactory: this.fastPath?.serverFactory() });
+    this.app = buildApp({ hub, config, log, acl, metrics, serverFactory: this.fastPath?.serverFactory(), webhooks });
   }
 
   get server(): Server {

@@ -4,8 +4,8 @@ import { HeraldError } from '../../../core/errors.js';
 import { assertStreamName } from '../../../core/names.js';
 import type { StreamOptions } from '../../../store/types.js';
 import { JSON_CONTENT_TYPE, type HttpContext } from '../context.js';
-import { essenceOf, isJsonType, parseJson } from '../media.js';
-import { errorResponses, retentionSchema, streamInfoSchema, streamParams } from '../schemas.js';
+import { parseJsonBody } from '../jsonBody.js';
+import { errorResponses, streamInfoSchema, streamParams } from '../schemas.js';
 
 interface StreamParams {
   stream: string;
@@ -92,22 +92,8 @@ function notFound(stream: string): HeraldError {
 
 /** The PUT body → StreamOptions; 400 naming the first bad field, 415 for a non-JSON body. */
 export function parseStreamOptions(body: Buffer | undefined, contentType: string | undefined): StreamOptions {
-  if (body === undefined || body.length === 0) return {};
-  if (contentType !== undefined && !isJsonType(essenceOf(contentType))) {
-    throw new HeraldError('unsupported_media_type', `the stream settings must be application/json, not ${JSON.stringify(contentType).slice(0, 100)}`);
-  }
-  const parsed = streamOptionsSchema.safeParse(parseJson(body, 'the body'));
-  if (parsed.success) {
-    const options: StreamOptions = {};
-    if (parsed.data.retention !== undefined) options.retention = parsed.data.retention;
-    return options;
-  }
-  const issue = parsed.error.issues[0]!;
-  const path = issue.path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') {
-    const field = [...issue.path.map(String), issue.keys[0]!].join('.');
-    const allowed = issue.path.length === 0 ? 'retention' : Object.keys(retentionSchema.properties).join(', ');
-    throw new HeraldError('bad_request', `unknown field ${JSON.stringify(field)} in the body (allowed: ${allowed})`, { field });
-  }
-  throw new HeraldError('bad_request', `${path === '' ? 'the body' : `field ${JSON.stringify(path)}`}: ${issue.message}`, { field: path });
+  const parsed = parseJsonBody(streamOptionsSchema, body, contentType, 'the stream settings');
+  const options: StreamOptions = {};
+  if (parsed.retention !== undefined) options.retention = parsed.retention;
+  return options;
 }

@@ -1,0 +1,193 @@
+import { compact, decodeString, skipString, skipValue, skipWs } from './json.js';
+
+/**
+ * Request lines and operation bodies, decoded the way the original's Go structs are
+ * (compat.md §3 "Request"): only the first JSON value of a line counts; keys match field names
+ * case-insensitively (Go's rule, including `ſ` for s and the Kelvin sign for k); a later key
+ * wins; unknown keys are ignored; `null` leaves a field at its zero value; any other type
+ * mismatch makes the whole decode fail ("invalid json provided").
+ */
+
+export const OPERATIONS = [
+  'health',
+  'create_stream',
+  'delete_stream',
+  'get_stream_info',
+  'get_stream_events',
+  'write_event',
+  'process_events',
+  'retry_events',
+  'mark_event',
+  'exit',
+] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+const KNOWN = new Set<string>(OPERATIONS);
+export function isOperation(name: string): name is Operation {
+  return KNOWN.has(name);
+}
+
+/** `[start, end)` of a raw JSON value inside the request line. */
+export interface Span {
+  start: number;
+  end: number;
+}
+
+export interface Request {
+  operation: string;
+  clientId: string;
+  clientSecret: string;
+  /** The raw `body` value; undefined when the key is absent (then "missing required fields"). */
+  body: Span | undefined;
+}
+
+/** Thrown inside a decode for a type mismatch; caught at the top of each decode. */
+const MISMATCH = Symbol('type mismatch');
+
+/** Go's case folding for the ASCII field names used here. */
+function fold(key: string): string {
+  const lower = key.toLowerCase(); // also maps the Kelvin sign to k
+  return lower.includes('\u017f') ? lower.replace(/\u017f/g, 's') : lower;
+}
+
+/**
+ * Visits the members of the object or `null` at `i`: `visit(key, valueStart)` returns the
+ * index after the value. Returns the index after the object, -1 on a syntax error; throws
+ * MISMATCH when the value is neither an object nor null.
+ */
+function members(b: Uint8Array, i: number, end: number, visit: (key: string, at: number) => number): number {
+  if (b[i] === 0x6e) {
+    const after = skipValue(b, i, end);
+    if (after < 0) return -1;
+    return after;
+  }
+  if (b[i] !== 0x7b) {
+    if (skipValue(b, i, end) < 0) return -1;
+    throw MISMATCH;
+  }
+  i = skipWs(b, i + 1, end);
+  if (b[i] === 0x7d) return i + 1;
+  for (;;) {
+    if (i >= end || b[i] !== 0x22) return -1;
+    const keyEnd = skipString(b, i, end);
+    if (keyEnd < 0) return -1;
+    const key = fold(decodeString(b, i, keyEnd));
+    i = skipWs(b, keyEnd, end);
+    if (b[i] !== 0x3a) return -1;
+    i = skipWs(b, i + 1, end);
+    if (i >= end) return -1;
+    i = visit(key, i);
+    if (i < 0) return -1;
+    i = skipWs(b, i, end);
+    if (b[i] === 0x7d) return i + 1;
+    if (b[i] !== 0x2c) return -1;
+    i = skipWs(b, i + 1, end);
+  }
+}
+
+/** A string field: the decoded string, or `current` for null; MISMATCH for other types. */
+function stringField(b: Uint8Array, at: number, end: number, set: (value: string) => void): number {
+  if (b[at] === 0x22) {
+    const after = skipString(b, at, end);
+    if (after >= 0) set(decodeString(b, at, after));
+    return after;
+  }
+  const after = skipValue(b, at, end);
+  if (after >= 0 && b[at] !== 0x6e) throw MISMATCH;
+  return after;
+}
+
+/**
+ * Decodes one request line (without its newline). Undefined when the line holds no valid JSON
+ * value or the value does not fit the request struct: the reply is then "invalid json provided".
+ */
+export function parseRequest(b: Uint8Array, start = 0, end = b.length): Request | undefined {
+  const request: Request = { operation: '', clientId: '', clientSecret: '', body: undefined };
+  const i = skipWs(b, start, end);
+  if (i >= end) return undefined;
+  try {
+    const after = members(b, i, end, (key, at) => {
+      switch (key) {
+        case 'operation':
+          return stringField(b, at, end, (v) => (request.operation = v));
+        case 'auth':
+          return members(b, at, end, (authKey, authAt) => {
+            if (authKey === 'client_id') return stringField(b, authAt, end, (v) => (request.clientId = v));
+            if (authKey === 'client_secret') return stringField(b, authAt, end, (v) => (request.clientSecret = v));
+            return skipValue(b, authAt, end);
+          });
+        case 'body': {
+          const bodyEnd = skipValue(b, at, end);
+          if (bodyEnd >= 0) request.body = { start: at, end: bodyEnd };
+          return bodyEnd;
+        }
+        default:
+          return skipValue(b, at, end);
+      }
+    });
+    return after < 0 ? undefined : request;
+  } catch (err) {
+    if (err === MISMATCH) return undefined;
+    throw err;
+  }
+}
+
+export interface StreamBody {
+  streamName: string;
+}
+export interface WriteBody extends StreamBody {
+  /** The event's JSON text, compacted; undefined when absent (stored as `null`). */
+  event: Uint8Array | undefined;
+}
+export interface MarkBody {
+  eventId: string;
+  /** 0 to 255 (Go's uint8); the operation checks for 0, 1, 2. */
+  status: number;
+}
+
+/** Decodes a body span with a field visitor; undefined on a type mismatch. */
+function decodeBody<T>(b: Uint8Array, span: Span, value: T, visit: (key: string, at: number) => number): T | undefined {
+  try {
+    return members(b, span.start, span.end, visit) < 0 ? undefined : value;
+  } catch (err) {
+    if (err === MISMATCH) return undefined;
+    throw err;
+  }
+}
+
+export function parseStreamBody(b: Uint8Array, span: Span): StreamBody | undefined {
+  const body: StreamBody = { streamName: '' };
+  return decodeBody(b, span, body, (key, at) =>
+    key === 'stream_name' ? stringField(b, at, span.end, (v) => (body.streamName = v)) : skipValue(b, at, span.end),
+  );
+}
+
+export function parseWriteBody(b: Uint8Array, span: Span): WriteBody | undefined {
+  const body: WriteBody = { streamName: '', event: undefined };
+  return decodeBody(b, span, body, (key, at) => {
+    if (key === 'stream_name') return stringField(b, at, span.end, (v) => (body.streamName = v));
+    const after = skipValue(b, at, span.end);
+    if (key === 'event' && after >= 0) body.event = compact(b, at, after);
+    return after;
+  });
+}
+
+export function parseMarkBody(b: Uint8Array, span: Span): MarkBody | undefined {
+  const body: MarkBody = { eventId: '', status: 0 };
+  return decodeBody(b, span, body, (key, at) => {
+    if (key === 'event_id') return stringField(b, at, span.end, (v) => (body.eventId = v));
+    const after = skipValue(b, at, span.end);
+    if (key === 'status' && after >= 0 && b[at] !== 0x6e) {
+      // Go's uint8: strconv.ParseUint of the number text, so digits only, at most 255.
+      let n = 0;
+      for (let k = at; k < after; k++) {
+        const c = b[k]!;
+        if (c < 0x30 || c > 0x39) throw MISMATCH;
+        n = n * 10 + (c - 0x30);
+        if (n > 255) throw MISMATCH;
+      }
+      body.status = n;
+    }
+    return after;
+  });
+}

@@ -1,0 +1,77 @@
+import postgres, { type Options, type Sql } from 'postgres';
+import type { Logger } from '../../observability/logger.js';
+
+/** Connection settings shared by the three clients of one postgres store. */
+export interface ClientSettings {
+  url: string;
+  /** Connections for reads and small writes (the writer and the listener have one each). */
+  maxConnections: number;
+  connectTimeoutMs: number;
+  logger: Logger;
+}
+
+/** int8 columns (seqs, sids, heads) as JS numbers: every seq is far below 2^53. */
+const int8 = {
+  to: 20,
+  from: [20],
+  serialize: (x: number) => String(x),
+  parse: (x: string) => Number(x),
+};
+
+export type Db = Sql;
+
+/** postgres.js options; `onnotify` is an option it supports but does not declare. */
+type ClientOptions = Options<{}> & { onnotify?: (channel: string, payload: string) => void };
+
+function options(settings: ClientSettings, extra: ClientOptions): Options<{}> {
+  return {
+    connect_timeout: Math.max(1, Math.ceil(settings.connectTimeoutMs / 1000)),
+    idle_timeout: 60,
+    types: { int8 },
+    connection: { application_name: 'herald' },
+    onnotice: (notice) => settings.logger.debug({ notice: notice.message }, 'postgres notice'),
+    ...extra,
+  } as Options<{}>;
+}
+
+/**
+ * The pool for reads, stream management, positions, key-value collections and leases.
+ */
+export function createPool(settings: ClientSettings): Db {
+  return postgres(settings.url, options(settings, { max: settings.maxConnections }));
+}
+
+/**
+ * The writer: one connection that carries every append batch. Batches are pipelined on it (sent
+ * without waiting for the previous answer) and PostgreSQL runs them in the order sent, so two
+ * append calls made one after the other commit in that order.
+ */
+export function createWriter(settings: ClientSettings): Db {
+  return postgres(settings.url, options(settings, { max: 1, idle_timeout: 0 }));
+}
+
+/**
+ * The listener: one long-lived connection for LISTEN. `onNotify` gets every payload on any
+ * channel it listens to; `onClose` is told when the connection drops (LISTEN must then be issued
+ * again on the next one).
+ */
+export function createListener(settings: ClientSettings, onNotify: (channel: string, payload: string) => void, onClose: () => void): Db {
+  return postgres(settings.url, options(settings, {
+    max: 1,
+    idle_timeout: 0,
+    max_lifetime: null,
+    onnotify: onNotify,
+    onclose: () => onClose(),
+  }));
+}
+
+/** The URL with its password masked, for logs and errors. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable url)';
+  }
+}
