@@ -12,3 +12,12 @@ export { HeraldMetrics } from './observability/metrics.js';
 export { createLogger, type Logger } from './observability/logger.js';
 export { loadConfig, ConfigError } from './config/load.js';
 export { startServer, type RunningServer } from './server.js';
+export {
+  EventBusClient,
+  EventBusError,
+  type EventBusCredentials,
+  type EventBusEvent,
+  type EventBusResponse,
+  type EventBusStatus,
+  type EventBusStream,
+} from './protocols/eventbus/index.js';

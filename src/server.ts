@@ -4,9 +4,12 @@ import { Hub } from './core/hub.js';
 import type { Listener } from './core/listener.js';
 import { HeraldMetrics } from './observability/metrics.js';
 import { silentLogger, type Logger } from './observability/logger.js';
+import { createEventBusListener } from './protocols/eventbus/index.js';
+import { createEventPiperListener } from './protocols/eventpiper/index.js';
 import { followerMazeListeners } from './protocols/followermaze/index.js';
 import { assertSafeBind, createHttpListener } from './protocols/http/index.js';
 import { createStore } from './store/index.js';
+import { redactUrl } from './store/postgres/clients.js';
 import { WebhookService } from './delivery/webhooks/service.js';
 
 /**
@@ -45,7 +48,9 @@ export interface Services {
 export function buildListeners(hub: Hub, config: HeraldConfig, logger: Logger, services: Services = {}): Listener[] {
   const listeners: Listener[] = [];
   if (config.http.enabled) listeners.push(createHttpListener(hub, config, logger, { webhooks: services.webhooks }));
+  if (config.eventbus.enabled) listeners.push(createEventBusListener(hub, config, logger));
   if (config.followermaze.enabled) listeners.push(...followerMazeListeners(hub, config, logger));
+  if (config.eventpiper.database !== undefined) listeners.push(createEventPiperListener(hub, config, logger));
   return listeners;
 }
 
@@ -59,6 +64,8 @@ export function describeStore(config: HeraldConfig): { kind: string; path?: stri
     }
     case 'memory':
       return { kind: 'memory', message: `memory store (at most ${store.maxEventsPerStream} events per stream; nothing survives a restart)` };
+    case 'postgres':
+      return { kind: 'postgres', path: redactUrl(store.url), message: `postgres store at ${redactUrl(store.url)} (schema ${store.schema})` };
   }
 }
 
@@ -79,7 +86,7 @@ async function stopListeners(listeners: readonly Listener[], logger: Logger): Pr
 export async function startServer(config: HeraldConfig, logger: Logger = silentLogger(), options: ServerOptions = {}): Promise<RunningServer> {
   if (config.http.enabled) assertSafeBind(config);
   const log = logger.child({ component: 'server' });
-  const store = createStore(config.store, config.retention.default);
+  const store = createStore(config.store, config.retention.default, logger);
   const hub = new Hub({
     store,
     metrics: options.metrics ?? new HeraldMetrics(),

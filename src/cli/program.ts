@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { configCommand } from './commands/config.js';
+import { demoReceiverCommand } from './commands/demoReceiver.js';
 import { publishCommand } from './commands/publish.js';
 import { readCommand } from './commands/read.js';
 import { serveCommand } from './commands/serve.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   readCommand(program);
   streamsCommand(program);
   configCommand(program);
+  demoReceiverCommand(program);
   program.addHelpText('after', '\nEnvironment: HERALD_URL and HERALD_TOKEN for the client commands, HERALD_CONFIG and HERALD_<OPTION> for serve/config.');
   return program;
 }

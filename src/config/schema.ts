@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { STREAM_NAME_RULE } from '../core/names.js';
+import { SCHEMA_NAME_PATTERN } from '../store/postgres/schema.js';
 import { port } from './sections/common.js';
 import { eventbusSection } from './sections/eventbus.js';
 import { eventpiperSection } from './sections/eventpiper.js';
@@ -36,6 +37,17 @@ const memoryStore = z
   })
   .strict();
 
+const postgresStore = z
+  .object({
+    type: z.literal('postgres').describe('PostgreSQL, shared by several Herald nodes (docs/scaling.md).'),
+    url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').describe('postgres://user@host:5432/database (a password may come from PGPASSWORD instead of the URL).'),
+    schema: z.string().regex(SCHEMA_NAME_PATTERN, 'a lower-case PostgreSQL identifier').default('herald').describe('PostgreSQL schema holding Herald\'s tables; created and migrated on start.'),
+    maxConnections: z.number().int().positive().default(10).describe('Pool size for reads and small writes; each node also holds one writer and one LISTEN connection.'),
+    connectTimeoutMs: z.number().int().positive().default(5000).describe('Time allowed to open a database connection, in ms.'),
+    reconnectIntervalMs: z.number().int().positive().default(500).describe('While the database is unreachable (writes answer 503), how often to try again, in ms.'),
+  })
+  .strict();
+
 const token = z
   .object({
     name: z.string().min(1).optional().describe('A label for logs.'),
@@ -52,7 +64,7 @@ const token = z
 export const configSchema = z
   .object({
     store: z
-      .discriminatedUnion('type', [lmdbStore, memoryStore])
+      .discriminatedUnion('type', [lmdbStore, memoryStore, postgresStore])
       .default({ type: 'lmdb', path: './herald-data', mapSizeGiB: 64 })
       .describe('Where events are kept.'),
     http: z

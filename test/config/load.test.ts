@@ -124,7 +124,7 @@ describe('loadConfig', () => {
     const err = configError(() => loadConfig({ file: file('store:\n  type: memory\n  path: ./x\n'), env: {} }));
     expect(err.message).toContain('config error: store.path: not an option of store.type "memory" (only of "lmdb")');
     const bad = configError(() => loadConfig({ env: { HERALD_STORE_TYPE: 'lmbd' } }));
-    expect(bad.message).toBe('config error: store.type: expected one of "lmdb", "memory", got "lmbd" (from HERALD_STORE_TYPE)');
+    expect(bad.message).toBe('config error: store.type: expected one of "lmdb", "memory", "postgres", got "lmbd" (from HERALD_STORE_TYPE)');
   });
 
   it('infers or switches the store type across sources', () => {

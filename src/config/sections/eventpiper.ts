@@ -7,6 +7,7 @@ export const eventpiperSection = z
     host: z.string().min(1).default('127.0.0.1').describe('Address to bind.'),
     port: port.default(4000).describe('TCP port (0 picks a free one).'),
     database: z.string().min(1).optional().describe('PostgreSQL URL of the EventPiper source; the listener runs whenever this is set.'),
+    maxConnections: z.number().int().positive().default(10_000).describe('Most open connections; further ones are closed at once.'),
     heartbeatMs: z.number().int().positive().default(10_000).describe('A session with no event for this long gets `event: heartbeat` / `data: thump` (ms).'),
     replayPageSize: z.number().int().positive().max(10_000).default(500).describe('Rows read per query while replaying after a Last-Event-ID or catching up after a reconnect.'),
     maxBufferedBytes: z.number().int().positive().default(256 * 1024).describe('Bytes a session may have queued but not yet sent; a client further behind is disconnected (it resumes with Last-Event-ID).'),

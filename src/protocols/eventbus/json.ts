@@ -186,7 +186,7 @@ export function decodeString(b: Uint8Array, start: number, end: number): string 
     }
     if (c >= 0x80) ascii = false;
   }
-  if (!escaped) return Buffer.prototype.toString.call(b, ascii ? 'latin1' : 'utf8', from, to);
+  if (!escaped) return text(b, ascii ? 'latin1' : 'utf8', from, to);
   let out = '';
   let run = from;
   let i = from;
@@ -195,7 +195,7 @@ export function decodeString(b: Uint8Array, start: number, end: number): string 
       i++;
       continue;
     }
-    if (i > run) out += Buffer.prototype.toString.call(b, 'utf8', run, i);
+    if (i > run) out += text(b, 'utf8', run, i);
     const e = b[i + 1]!;
     if (e === 0x75) {
       let unit = hex4(b, i + 2);
@@ -217,8 +217,13 @@ export function decodeString(b: Uint8Array, start: number, end: number): string 
     }
     run = i;
   }
-  if (to > run) out += Buffer.prototype.toString.call(b, 'utf8', run, to);
+  if (to > run) out += text(b, 'utf8', run, to);
   return out;
+}
+
+/** Bytes as text, for Buffers and plain Uint8Arrays alike (stored payloads are the latter). */
+function text(b: Uint8Array, encoding: 'utf8' | 'latin1', start: number, end: number): string {
+  return (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString(encoding, start, end);
 }
 
 function hex4(b: Uint8Array, i: number): number {
@@ -282,8 +287,8 @@ export function renderJsonValue(payload: Uint8Array): string | undefined {
       break;
     }
   }
-  const text = Buffer.prototype.toString.call(value, 'utf8', 0, value.length);
-  return needsEscape ? text.replace(HTML_UNSAFE, (ch) => HTML_ESCAPES[ch]!) : text;
+  const rendered = text(value, 'utf8', 0, value.length);
+  return needsEscape ? rendered.replace(HTML_UNSAFE, (ch: string) => HTML_ESCAPES[ch]!) : rendered;
 }
 
 const HTML_UNSAFE = /[<>&\u2028\u2029]/g;

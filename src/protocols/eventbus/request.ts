@@ -35,8 +35,9 @@ export interface Span {
 
 export interface Request {
   operation: string;
-  clientId: string;
-  clientSecret: string;
+  /** The raw `auth.client_id` and `auth.client_secret` strings (quotes included), when given. */
+  clientId: Span | undefined;
+  clientSecret: Span | undefined;
   /** The raw `body` value; undefined when the key is absent (then "missing required fields"). */
   body: Span | undefined;
 }
@@ -44,23 +45,62 @@ export interface Request {
 /** Thrown inside a decode for a type mismatch; caught at the top of each decode. */
 const MISMATCH = Symbol('type mismatch');
 
-/** Go's case folding for the ASCII field names used here. */
-function fold(key: string): string {
-  const lower = key.toLowerCase(); // also maps the Kelvin sign to k
-  return lower.includes('\u017f') ? lower.replace(/\u017f/g, 's') : lower;
+/** The field names of the original's request structs: a key matches one of them or none. */
+const FIELDS = ['operation', 'auth', 'body', 'client_id', 'client_secret', 'stream_name', 'event', 'event_id', 'status'] as const;
+type Field = (typeof FIELDS)[number] | '';
+const FIELD_SET = new Set<string>(FIELDS);
+
+/**
+ * The field a key (the string `b[ks, ke)`, quotes included) names under Go's case-insensitive
+ * matching, or ''. Plain ASCII keys are compared byte by byte without building a string; keys
+ * with escapes or other characters are decoded and folded (the Kelvin sign folds to k, ſ to s).
+ */
+function fieldOf(b: Uint8Array, ks: number, ke: number): Field {
+  const from = ks + 1;
+  const len = ke - 1 - from;
+  for (let i = from; i < ke - 1; i++) {
+    const c = b[i]!;
+    if (c === 0x5c || c >= 0x80) {
+      const lower = decodeString(b, ks, ke).toLowerCase().replace(/\u017f/g, 's');
+      return FIELD_SET.has(lower) ? (lower as Field) : '';
+    }
+  }
+  outer: for (const name of FIELDS) {
+    if (name.length !== len) continue;
+    for (let k = 0; k < len; k++) {
+      const c = b[from + k]!;
+      const f = name.charCodeAt(k);
+      if (c !== f && !(f >= 0x61 && f <= 0x7a && (c | 0x20) === f)) continue outer;
+    }
+    return name;
+  }
+  return '';
+}
+
+/** The operation a string names: the constant when its bytes spell one exactly, else the decoded text. */
+function operationOf(b: Uint8Array, span: Span): string {
+  const len = span.end - span.start - 2;
+  for (const op of OPERATIONS) {
+    if (op.length !== len) continue;
+    let k = 0;
+    while (k < len && b[span.start + 1 + k] === op.charCodeAt(k)) k++;
+    if (k === len) return op;
+  }
+  return decodeString(b, span.start, span.end);
+}
+
+/** The text of a string span (quotes included); '' for none. */
+export function spanText(b: Uint8Array, span: Span | undefined): string {
+  return span === undefined ? '' : decodeString(b, span.start, span.end);
 }
 
 /**
- * Visits the members of the object or `null` at `i`: `visit(key, valueStart)` returns the
+ * Visits the members of the object or `null` at `i`: `visit(field, valueStart)` returns the
  * index after the value. Returns the index after the object, -1 on a syntax error; throws
  * MISMATCH when the value is neither an object nor null.
  */
-function members(b: Uint8Array, i: number, end: number, visit: (key: string, at: number) => number): number {
-  if (b[i] === 0x6e) {
-    const after = skipValue(b, i, end);
-    if (after < 0) return -1;
-    return after;
-  }
+function members(b: Uint8Array, i: number, end: number, visit: (field: Field, at: number) => number): number {
+  if (b[i] === 0x6e) return skipValue(b, i, end);
   if (b[i] !== 0x7b) {
     if (skipValue(b, i, end) < 0) return -1;
     throw MISMATCH;
@@ -71,12 +111,12 @@ function members(b: Uint8Array, i: number, end: number, visit: (key: string, at:
     if (i >= end || b[i] !== 0x22) return -1;
     const keyEnd = skipString(b, i, end);
     if (keyEnd < 0) return -1;
-    const key = fold(decodeString(b, i, keyEnd));
+    const field = fieldOf(b, i, keyEnd);
     i = skipWs(b, keyEnd, end);
     if (b[i] !== 0x3a) return -1;
     i = skipWs(b, i + 1, end);
     if (i >= end) return -1;
-    i = visit(key, i);
+    i = visit(field, i);
     if (i < 0) return -1;
     i = skipWs(b, i, end);
     if (b[i] === 0x7d) return i + 1;
@@ -85,11 +125,11 @@ function members(b: Uint8Array, i: number, end: number, visit: (key: string, at:
   }
 }
 
-/** A string field: the decoded string, or `current` for null; MISMATCH for other types. */
-function stringField(b: Uint8Array, at: number, end: number, set: (value: string) => void): number {
+/** A string field: `set` gets its span; null leaves the field as it was; other types are a MISMATCH. */
+function stringField(b: Uint8Array, at: number, end: number, set: (span: Span) => void): number {
   if (b[at] === 0x22) {
     const after = skipString(b, at, end);
-    if (after >= 0) set(decodeString(b, at, after));
+    if (after >= 0) set({ start: at, end: after });
     return after;
   }
   const after = skipValue(b, at, end);
@@ -102,18 +142,18 @@ function stringField(b: Uint8Array, at: number, end: number, set: (value: string
  * value or the value does not fit the request struct: the reply is then "invalid json provided".
  */
 export function parseRequest(b: Uint8Array, start = 0, end = b.length): Request | undefined {
-  const request: Request = { operation: '', clientId: '', clientSecret: '', body: undefined };
+  const request: Request = { operation: '', clientId: undefined, clientSecret: undefined, body: undefined };
   const i = skipWs(b, start, end);
   if (i >= end) return undefined;
   try {
-    const after = members(b, i, end, (key, at) => {
-      switch (key) {
+    const after = members(b, i, end, (field, at) => {
+      switch (field) {
         case 'operation':
-          return stringField(b, at, end, (v) => (request.operation = v));
+          return stringField(b, at, end, (span) => (request.operation = operationOf(b, span)));
         case 'auth':
-          return members(b, at, end, (authKey, authAt) => {
-            if (authKey === 'client_id') return stringField(b, authAt, end, (v) => (request.clientId = v));
-            if (authKey === 'client_secret') return stringField(b, authAt, end, (v) => (request.clientSecret = v));
+          return members(b, at, end, (authField, authAt) => {
+            if (authField === 'client_id') return stringField(b, authAt, end, (span) => (request.clientId = span));
+            if (authField === 'client_secret') return stringField(b, authAt, end, (span) => (request.clientSecret = span));
             return skipValue(b, authAt, end);
           });
         case 'body': {
@@ -146,7 +186,7 @@ export interface MarkBody {
 }
 
 /** Decodes a body span with a field visitor; undefined on a type mismatch. */
-function decodeBody<T>(b: Uint8Array, span: Span, value: T, visit: (key: string, at: number) => number): T | undefined {
+function decodeBody<T>(b: Uint8Array, span: Span, value: T, visit: (field: Field, at: number) => number): T | undefined {
   try {
     return members(b, span.start, span.end, visit) < 0 ? undefined : value;
   } catch (err) {
@@ -158,14 +198,14 @@ function decodeBody<T>(b: Uint8Array, span: Span, value: T, visit: (key: string,
 export function parseStreamBody(b: Uint8Array, span: Span): StreamBody | undefined {
   const body: StreamBody = { streamName: '' };
   return decodeBody(b, span, body, (key, at) =>
-    key === 'stream_name' ? stringField(b, at, span.end, (v) => (body.streamName = v)) : skipValue(b, at, span.end),
+    key === 'stream_name' ? stringField(b, at, span.end, (v) => (body.streamName = spanText(b, v))) : skipValue(b, at, span.end),
   );
 }
 
 export function parseWriteBody(b: Uint8Array, span: Span): WriteBody | undefined {
   const body: WriteBody = { streamName: '', event: undefined };
   return decodeBody(b, span, body, (key, at) => {
-    if (key === 'stream_name') return stringField(b, at, span.end, (v) => (body.streamName = v));
+    if (key === 'stream_name') return stringField(b, at, span.end, (v) => (body.streamName = spanText(b, v)));
     const after = skipValue(b, at, span.end);
     if (key === 'event' && after >= 0) body.event = compact(b, at, after);
     return after;
@@ -175,7 +215,7 @@ export function parseWriteBody(b: Uint8Array, span: Span): WriteBody | undefined
 export function parseMarkBody(b: Uint8Array, span: Span): MarkBody | undefined {
   const body: MarkBody = { eventId: '', status: 0 };
   return decodeBody(b, span, body, (key, at) => {
-    if (key === 'event_id') return stringField(b, at, span.end, (v) => (body.eventId = v));
+    if (key === 'event_id') return stringField(b, at, span.end, (v) => (body.eventId = spanText(b, v)));
     const after = skipValue(b, at, span.end);
     if (key === 'status' && after >= 0 && b[at] !== 0x6e) {
       // Go's uint8: strconv.ParseUint of the number text, so digits only, at most 255.

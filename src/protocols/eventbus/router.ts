@@ -15,7 +15,7 @@ import {
   STREAM_FIELDS,
   WRITE_FIELDS,
 } from './replies.js';
-import { isOperation, parseMarkBody, parseRequest, parseStreamBody, parseWriteBody, type Operation } from './request.js';
+import { isOperation, parseMarkBody, parseRequest, parseStreamBody, parseWriteBody, spanText, type Operation, type Request, type Span } from './request.js';
 import type { Status } from './statuses.js';
 
 /**
@@ -33,8 +33,9 @@ export type Job =
 
 /** Per connection: the last pair that passed, so a connection's repeated credentials are checked once. */
 export interface AuthMemo {
-  clientId?: string;
-  clientSecret?: string;
+  /** Raw bytes of the accepted auth.client_id and auth.client_secret strings. */
+  clientId?: Buffer;
+  clientSecret?: Buffer;
 }
 
 const reply = (operation: string, text: string, outcome: Outcome, close?: boolean): Job => ({ kind: 'reply', operation, result: { reply: text, outcome }, ...(close ? { close } : {}) });
@@ -54,7 +55,7 @@ export class Router {
     if (!isOperation(op)) return reply(DECODE_OPERATION, failure(DECODE_OPERATION, REASON_UNKNOWN_OPERATION), 'invalid');
     if (op === 'health') return reply(op, ok(op), 'ok');
     if (op === 'exit') return reply(op, ok(op), 'ok', true);
-    if (!this.authorized(request.clientId, request.clientSecret, memo)) return reply(op, failure(op, REASON_UNAUTHORIZED), 'unauthorized');
+    if (!this.authorized(b, request, memo)) return reply(op, failure(op, REASON_UNAUTHORIZED), 'unauthorized');
 
     const body = request.body;
     switch (op) {
@@ -92,12 +93,24 @@ export class Router {
     }
   }
 
-  private authorized(clientId: string, clientSecret: string, memo: AuthMemo): boolean {
-    // Comparing with what this connection itself sent before reveals nothing about the secrets.
-    if (memo.clientId === clientId && memo.clientSecret === clientSecret) return true;
-    if (!this.credentials.check(clientId, clientSecret)) return false;
-    memo.clientId = clientId;
-    memo.clientSecret = clientSecret;
+  private authorized(b: Uint8Array, request: Request, memo: AuthMemo): boolean {
+    // Comparing with what this connection itself sent before reveals nothing about the secrets,
+    // and spares hashing on every request of a connection that repeats its credentials.
+    if (memo.clientId !== undefined && sameBytes(b, request.clientId, memo.clientId) && sameBytes(b, request.clientSecret, memo.clientSecret!)) return true;
+    if (!this.credentials.check(spanText(b, request.clientId), spanText(b, request.clientSecret))) return false;
+    memo.clientId = copy(b, request.clientId);
+    memo.clientSecret = copy(b, request.clientSecret);
     return true;
   }
+}
+
+function copy(b: Uint8Array, span: Span | undefined): Buffer {
+  return span === undefined ? Buffer.alloc(0) : Buffer.from(b.subarray(span.start, span.end));
+}
+
+function sameBytes(b: Uint8Array, span: Span | undefined, known: Buffer): boolean {
+  if (span === undefined) return known.length === 0;
+  if (span.end - span.start !== known.length) return false;
+  for (let i = 0; i < known.length; i++) if (b[span.start + i] !== known[i]) return false;
+  return true;
 }

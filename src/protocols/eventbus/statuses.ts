@@ -129,26 +129,34 @@ export class StatusBook {
     for (const key of this.pendingKeysOf(streamId)) this.pending.delete(key);
     this.change(WATERMARK_COLLECTION, streamId, undefined);
     await this.scheduleFlush();
-    await this.deleteMatching(() => true, `${streamId}:`);
+    await this.deleteMatching(`${streamId}:`);
   }
 
-  /** Removes stored state of stream incarnations that no longer exist (deleted by any protocol). */
-  async sweep(liveStreamIds: ReadonlySet<string>): Promise<void> {
-    for (const { key } of await this.listAll(WATERMARK_COLLECTION)) {
-      if (!liveStreamIds.has(key)) this.change(WATERMARK_COLLECTION, key, undefined);
-    }
+  /**
+   * Removes stored state of stream incarnations that no longer exist (deleted by any protocol).
+   * `liveIds` is asked again right before each deletion, so a stream created meanwhile keeps its state.
+   */
+  async sweep(liveIds: () => Promise<ReadonlySet<string>>): Promise<void> {
+    const watermarks = await this.listAll(WATERMARK_COLLECTION);
+    let live = await liveIds();
+    for (const { key } of watermarks) if (!live.has(key)) this.change(WATERMARK_COLLECTION, key, undefined);
     await this.scheduleFlush();
-    await this.deleteMatching((key) => !liveStreamIds.has(key.slice(0, key.indexOf(':'))));
-  }
-
-  private async deleteMatching(doomed: (key: string) => boolean, prefix?: string): Promise<void> {
     let after: string | undefined;
     for (;;) {
-      const page = await this.store.kvList(MARKS_COLLECTION, { limit: PAGE, ...(prefix !== undefined ? { prefix } : {}), ...(after !== undefined ? { after } : {}) });
-      const keys = page.map((e) => e.key).filter(doomed);
+      const page = await this.store.kvList(MARKS_COLLECTION, { limit: PAGE, ...(after !== undefined ? { after } : {}) });
+      live = await liveIds();
+      const keys = page.map((e) => e.key).filter((key) => !live.has(key.slice(0, key.indexOf(':'))));
       if (keys.length > 0) await this.store.kvWrite(keys.map((key) => ({ collection: MARKS_COLLECTION, key })));
       if (page.length < PAGE) return;
       after = page[page.length - 1]!.key;
+    }
+  }
+
+  private async deleteMatching(prefix: string): Promise<void> {
+    for (;;) {
+      const page = await this.store.kvList(MARKS_COLLECTION, { prefix, limit: PAGE });
+      if (page.length > 0) await this.store.kvWrite(page.map(({ key }) => ({ collection: MARKS_COLLECTION, key })));
+      if (page.length < PAGE) return;
     }
   }
 

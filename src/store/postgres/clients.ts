@@ -7,6 +7,8 @@ export interface ClientSettings {
   /** Connections for reads and small writes (the writer and the listener have one each). */
   maxConnections: number;
   connectTimeoutMs: number;
+  /** Shown in pg_stat_activity. */
+  applicationName: string;
   logger: Logger;
 }
 
@@ -28,7 +30,8 @@ function options(settings: ClientSettings, extra: ClientOptions): Options<{}> {
     connect_timeout: Math.max(1, Math.ceil(settings.connectTimeoutMs / 1000)),
     idle_timeout: 60,
     types: { int8 },
-    connection: { application_name: 'herald' },
+    connection: { application_name: settings.applicationName },
+    fetch_types: false,
     onnotice: (notice) => settings.logger.debug({ notice: notice.message }, 'postgres notice'),
     ...extra,
   } as Options<{}>;
@@ -75,3 +78,36 @@ export function redactUrl(url: string): string {
     return '(unparsable url)';
   }
 }
+
+/**
+ * PostgreSQL array literals, sent as plain text parameters and cast in the SQL (`$1::text[]`).
+ * postgres.js can type arrays itself, but only once a connection has fetched the array types,
+ * which the first query on a fresh connection may precede.
+ */
+export const pgArray = {
+  text(xs: readonly string[]): string {
+    let out = '{';
+    for (let i = 0; i < xs.length; i++) {
+      if (i > 0) out += ',';
+      const s = xs[i]!;
+      out += `"${s.includes('"') || s.includes('\\') ? s.replace(/[\\"]/g, '\\$&') : s}"`;
+    }
+    return `${out}}`;
+  },
+  bool(xs: readonly boolean[]): string {
+    return `{${xs.map((x) => (x ? 't' : 'f')).join(',')}}`;
+  },
+  int(xs: readonly number[]): string {
+    return `{${xs.join(',')}}`;
+  },
+  /** bytea elements in hex form (`\x…`), the backslash escaped for the array syntax. */
+  bytea(xs: readonly Uint8Array[]): string {
+    let out = '{';
+    for (let i = 0; i < xs.length; i++) {
+      const x = xs[i]!;
+      const b = Buffer.isBuffer(x) ? x : Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+      out += `${i > 0 ? ',' : ''}"\\\\x${b.toString('hex')}"`;
+    }
+    return `${out}}`;
+  },
+};

@@ -91,10 +91,13 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
  * Appends one group-commit batch atomically, in one round trip. Inputs are parallel arrays, one
- * element per event; `p_op` numbers the append call each event came from, and `p_nocreate` lists
- * the calls that may not create streams (such a call fails alone when a stream is missing).
- * Only ids with `p_check` set (producer-chosen) are looked up: a stored one makes the event a
- * duplicate, as does an earlier event of the batch with the same id.
+ * element per event, except that an array whose elements would all be equal may be sent as
+ * that one element (most batches are one stream, one type, one time), and payloads come as one
+ * `p_data` blob cut by `p_len`: parsing a large array of bytea or repeated strings cost more
+ * than the insert itself. `p_op` numbers the append call each event came from, and
+ * `p_nocreate` lists the calls that may not create streams (such a call fails alone when a
+ * stream is missing). Only ids with `p_check` set (producer-chosen) are looked up: a stored one
+ * makes the event a duplicate, as does an earlier event of the batch with the same id.
  *
  * The answer is small whatever the batch size: one `s` row per stream touched (its sid, head
  * before and after), one `d` row per duplicate (its input position, original stream and seq),
@@ -108,18 +111,22 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * delivered to every listening node at commit.
  */
 function appendFunction(n: SchemaNames): string {
+  const expand = (name: string): string => `IF cardinality(${name}) = 1 AND v_n > 1 THEN ${name} := array_fill(${name}[1], ARRAY[v_n]); END IF;`;
   return `CREATE FUNCTION ${n.t('append')}(
       p_stream text[], p_id text[], p_check boolean[], p_op int[], p_nocreate int[],
-      p_type text[], p_time text[], p_subject text[], p_ctype text[], p_headers text[], p_data bytea[],
-      p_retention text)
+      p_type text[], p_time text[], p_subject text[], p_ctype text[], p_headers text[],
+      p_len int[], p_data bytea, p_retention text)
     RETURNS TABLE (o_kind "char", o_ord bigint, o_sid bigint, o_seq bigint, o_head bigint, o_name text)
     LANGUAGE plpgsql AS $fn$
     DECLARE
+      v_n int := cardinality(p_id);
       v_names text[];
       v_sids bigint[];
       v_heads bigint[];
       v_fail int[] := '{}';
     BEGIN
+      ${['p_stream', 'p_check', 'p_op', 'p_type', 'p_time', 'p_subject', 'p_ctype', 'p_headers'].map(expand).join('\n      ')}
+
       INSERT INTO ${n.t('streams')} (name, created, retention)
         SELECT u.name, min(u.time), p_retention FROM unnest(p_stream, p_op, p_time) AS u(name, op, time)
         WHERE u.op <> ALL (p_nocreate) AND NOT EXISTS (SELECT 1 FROM ${n.t('streams')} s WHERE s.name = u.name)
@@ -138,12 +145,14 @@ function appendFunction(n: SchemaNames): string {
       IF cardinality(v_fail) = 0 AND cardinality(v_names) = 1 AND NOT (true = ANY (p_check)) THEN
         -- The common case: one stream, fresh ids, nothing to exclude.
         INSERT INTO ${n.t('events')} (sid, seq, id, type, time, subject, content_type, headers, data)
-          SELECT v_sids[1], v_heads[1] + u.ord, u.id, u.type, u.time, nullif(u.subject, ''), u.ctype, nullif(u.headers, ''), u.data
-          FROM unnest(p_id, p_type, p_time, p_subject, p_ctype, p_headers, p_data)
-            WITH ORDINALITY AS u(id, type, time, subject, ctype, headers, data, ord);
-        UPDATE ${n.t('streams')} SET head = head + cardinality(p_id),
-          bytes = bytes + (SELECT coalesce(sum(octet_length(d)), 0) FROM unnest(p_data) AS d)
-          WHERE sid = v_sids[1];
+          SELECT v_sids[1], v_heads[1] + u.ord, u.id, u.type, u.time, nullif(u.subject, ''), u.ctype, nullif(u.headers, ''),
+            substring(p_data FROM (u.pos - u.len + 1)::int FOR u.len)
+          FROM (
+            SELECT u.*, sum(u.len) OVER (ORDER BY u.ord) AS pos
+            FROM unnest(p_id, p_type, p_time, p_subject, p_ctype, p_headers, p_len)
+              WITH ORDINALITY AS u(id, type, time, subject, ctype, headers, len, ord)
+          ) u;
+        UPDATE ${n.t('streams')} SET head = head + v_n, bytes = bytes + octet_length(p_data) WHERE sid = v_sids[1];
       ELSE
         -- Ids left by events of a deleted stream (awaiting purge) are free again.
         IF true = ANY (p_check) THEN
@@ -154,9 +163,11 @@ function appendFunction(n: SchemaNames): string {
 
         RETURN QUERY
         WITH inp AS (
-          SELECT u.*, h.sid, h.head, (u.op = ANY (v_fail)) AS failed
-          FROM unnest(p_stream, p_id, p_check, p_op, p_type, p_time, p_subject, p_ctype, p_headers, p_data)
-            WITH ORDINALITY AS u(stream, id, chk, op, type, time, subject, ctype, headers, data, ord)
+          SELECT u.stream, u.id, u.chk, u.op, u.type, u.time, u.subject, u.ctype, u.headers, u.ord,
+            substring(p_data FROM (sum(u.len) OVER (ORDER BY u.ord) - u.len + 1)::int FOR u.len) AS data,
+            h.sid, h.head, (u.op = ANY (v_fail)) AS failed
+          FROM unnest(p_stream, p_id, p_check, p_op, p_type, p_time, p_subject, p_ctype, p_headers, p_len)
+            WITH ORDINALITY AS u(stream, id, chk, op, type, time, subject, ctype, headers, len, ord)
           LEFT JOIN unnest(v_names, v_sids, v_heads) AS h(name, sid, head) ON h.name = u.stream
         ), stored AS (
           SELECT e.id, s.name AS stream, e.seq FROM ${n.t('events')} e JOIN ${n.t('streams')} s ON s.sid = e.sid

@@ -1,0 +1,15 @@
+import { startHeraldEventBus, AUTH } from '../bench/eventbus/herald.js';
+import { pipeline } from '../bench/eventbus/pipeline.js';
+const h = await startHeraldEventBus();
+const event = JSON.stringify({ type: 'order.created', order: 'A-1042', customer: 'c-77', total: 129.5, currency: 'EUR', items: [{ sku: 'SKU-1', qty: 2 }, { sku: 'SKU-9', qty: 1 }], note: 'x'.repeat(46) });
+await pipeline(h.port, `{"operation":"create_stream",${AUTH},"body":{"stream_name":"bench"}}`, '', 1, 1, 1);
+const line = `{"operation":"write_event",${AUTH},"body":{"stream_name":"bench","event":${event}}}`;
+const pid = h.child.pid!;
+const { readFileSync } = await import('node:fs');
+const cpu = () => { const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" "); return [Number(f[11]) / 100, Number(f[12]) / 100]; };
+const c0 = cpu(); const u0 = process.cpuUsage();
+const r = await pipeline(h.port, line, '{"operation":"write_event","status":true}\n', Number(process.env.N ?? 300000), 50, 16);
+console.log(r, 'herald cpu u/s', cpu(), c0, 'loadgen cpu', process.cpuUsage(u0));
+const text = await (await fetch(h.httpUrl + '/metrics')).text();
+console.log(text.split('\n').filter(l => /herald_commit_(batch_events|duration_seconds)_(sum|count)/.test(l)).join('\n'));
+await h.stop();

@@ -1,0 +1,16 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { AUTH, CLIENT } from '../bench/eventbus/herald.js';
+import { pipeline } from '../bench/eventbus/pipeline.js';
+const data = mkdtempSync('/tmp/hp-');
+const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', '/tmp/ebprof', 'dist/cli/main.js', 'serve', '--port', '0', '--data', data], { env: { ...process.env, HERALD_EVENTBUS_PORT: '0', HERALD_EVENTBUS_CLIENTS: JSON.stringify([CLIENT]), HERALD_FOLLOWERMAZE_ENABLED: 'false' }, stdio: ['ignore', 'pipe', 'inherit'] });
+let out = '';
+const port = await new Promise<number>((r) => child.stdout!.on('data', (d) => { out += d; const m = out.match(/"listener":"eventbus","url":"tcp:\/\/[\d.]+:(\d+)"/); if (m) r(Number(m[1])); }));
+const event = JSON.stringify({ type: 'order.created', order: 'A-1042', customer: 'c-77', total: 129.5, currency: 'EUR', items: [{ sku: 'SKU-1', qty: 2 }, { sku: 'SKU-9', qty: 1 }], note: 'x'.repeat(46) });
+await pipeline(port, `{"operation":"create_stream",${AUTH},"body":{"stream_name":"bench"}}`, '', 1, 1, 1);
+const line = `{"operation":"write_event",${AUTH},"body":{"stream_name":"bench","event":${event}}}`;
+const t0 = process.cpuUsage();
+const r = await pipeline(port, line, '{"operation":"write_event","status":true}\n', Number(process.env.N ?? 300000), 50, 16);
+console.log(r, process.cpuUsage(t0));
+child.kill('SIGTERM');
+await new Promise((r) => child.on('exit', r));

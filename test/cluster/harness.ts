@@ -1,0 +1,251 @@
+import { serve, stopServe, type Served } from '../cli/helpers.js';
+import type { TestPostgres } from '../helpers/postgres.js';
+
+/**
+ * A cluster of `herald serve` processes on one PostgreSQL, with the pieces a scale-out test is
+ * made of: publishers that retry until acknowledged, consumers that check order as they read,
+ * and the checks run at the end. A new way to consume (webhooks, event-bus) is one more
+ * `Consumer`; the checks apply to every consumer alike.
+ */
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class Cluster {
+  private readonly nodes: Array<Served | undefined> = [];
+
+  constructor(
+    private readonly pg: TestPostgres,
+    private readonly schema: string,
+    private readonly env: Record<string, string> = {},
+  ) {}
+
+  /** Starts (or restarts) node `i`; resolves once its HTTP listener is up. */
+  async start(i: number): Promise<Served> {
+    const served = await serve(['--port', '0'], {
+      HERALD_STORE_TYPE: 'postgres',
+      HERALD_STORE_URL: this.pg.url,
+      HERALD_STORE_SCHEMA: this.schema,
+      HERALD_STORE_RECONNECT_INTERVAL_MS: '200',
+      HERALD_STORE_MAX_CONNECTIONS: '4',
+      HERALD_LOG_LEVEL: 'info',
+      ...this.env,
+    });
+    this.nodes[i] = served;
+    return served;
+  }
+
+  /** The node's base URL, or undefined while it is down. */
+  url(i: number): string | undefined {
+    const node = this.nodes[i];
+    return node && node.child.exitCode === null && node.child.signalCode === null ? node.url : undefined;
+  }
+
+  get size(): number {
+    return this.nodes.length;
+  }
+
+  node(i: number): Served | undefined {
+    return this.nodes[i];
+  }
+
+  /** SIGKILL: no shutdown, no flush; whatever was in flight is lost unacknowledged. */
+  async kill(i: number): Promise<void> {
+    const node = this.nodes[i];
+    if (!node) return;
+    node.child.kill('SIGKILL');
+    await node.exited;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => stopServe(n)));
+  }
+}
+
+/** An event a publisher got a 2xx for. */
+export interface Acked {
+  id: string;
+  stream: string;
+  seq: number;
+  payload: string;
+}
+
+export interface PublisherStats {
+  acked: Acked[];
+  /** Every id ever sent (acknowledged or not): a stored id must be one of these. */
+  attempted: Set<string>;
+  /** Answers that were not 2xx, by status (0: no answer, e.g. the node was killed). */
+  failures: Map<number, number>;
+}
+
+/**
+ * Publishes to `stream` through node `home`, one event at a time, each with its own
+ * Idempotency-Key, retrying the same key until some node acknowledges it (the home node, or the
+ * next live one while home is down). So retries never store an event twice.
+ */
+export async function publishLoop(cluster: Cluster, home: number, stream: string, signal: AbortSignal, stats: PublisherStats): Promise<void> {
+  for (let k = 0; !signal.aborted; k++) {
+    const id = `${stream}.n${home}.${k}`;
+    const payload = JSON.stringify({ id, home, k });
+    stats.attempted.add(id);
+    for (let attempt = 0; ; attempt++) {
+      const target = cluster.url(home) ?? cluster.url((home + 1 + attempt) % cluster.size);
+      let status = 0;
+      if (target) {
+        try {
+          const res = await fetch(`${target}/streams/${stream}/events`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'idempotency-key': id },
+            body: payload,
+            signal: AbortSignal.timeout(5000),
+          });
+          status = res.status;
+          const body = (await res.json()) as { seq?: number };
+          if (res.ok && typeof body.seq === 'number') {
+            stats.acked.push({ id, stream, seq: body.seq, payload });
+            break;
+          }
+        } catch {
+          status = 0;
+        }
+      }
+      stats.failures.set(status, (stats.failures.get(status) ?? 0) + 1);
+      if (signal.aborted && attempt > 200) return; // give up only on a cluster that stays down
+      await sleep(50);
+    }
+  }
+}
+
+/** One reader of one stream through one node; it records what it saw and any order violation. */
+export interface Consumer {
+  readonly name: string;
+  readonly stream: string;
+  /** Seqs in the order received. */
+  readonly seqs: number[];
+  /** Payload text by seq. */
+  readonly payloads: Map<number, string>;
+  /** Order violations seen (a seq other than last + 1). */
+  readonly violations: string[];
+  run(signal: AbortSignal): Promise<void>;
+}
+
+abstract class BaseConsumer implements Consumer {
+  readonly seqs: number[] = [];
+  readonly payloads = new Map<number, string>();
+  readonly violations: string[] = [];
+  constructor(
+    readonly name: string,
+    readonly stream: string,
+    protected readonly cluster: Cluster,
+    protected readonly node: number,
+  ) {}
+  protected get last(): number {
+    return this.seqs.at(-1) ?? 0;
+  }
+  protected receive(seq: number, payload: string): void {
+    if (seq !== this.last + 1) this.violations.push(`${this.name}: got seq ${seq} after ${this.last}`);
+    this.seqs.push(seq);
+    this.payloads.set(seq, payload);
+  }
+  abstract run(signal: AbortSignal): Promise<void>;
+}
+
+/** Pages through `GET /streams/:s/events?after=` on its node, polling every 20 ms. */
+export class PollingConsumer extends BaseConsumer {
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const base = this.cluster.url(this.node);
+      let got = 0;
+      if (base) {
+        try {
+          const res = await fetch(`${base}/streams/${this.stream}/events?after=${this.last}&limit=500`, { signal: AbortSignal.timeout(5000) });
+          if (res.ok) {
+            const page = (await res.json()) as { events: Array<{ seq: number; data: unknown }> };
+            for (const e of page.events) this.receive(e.seq, JSON.stringify(e.data));
+            got = page.events.length;
+          } else {
+            await res.body?.cancel();
+          }
+        } catch {
+          // node down or database down: try again
+        }
+      }
+      if (got === 0) await sleep(20);
+    }
+  }
+}
+
+/** Follows `GET /streams/:s/sse` on its node; reconnects after the last seq it saw. */
+export class SseConsumer extends BaseConsumer {
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const base = this.cluster.url(this.node);
+      if (base) {
+        try {
+          const res = await fetch(`${base}/streams/${this.stream}/sse?after=${this.last}`, { signal });
+          if (res.ok && res.body) await this.readFrames(res.body);
+          else await res.body?.cancel();
+        } catch {
+          // disconnected: reconnect from the last seq seen
+        }
+      }
+      if (!signal.aborted) await sleep(50);
+    }
+  }
+
+  private async readFrames(body: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    let buffered = '';
+    let id: string | undefined;
+    let data: string[] = [];
+    for await (const chunk of body) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl).replace(/\r$/, '');
+        buffered = buffered.slice(nl + 1);
+        if (line === '') {
+          if (id !== undefined && data.length > 0 && /^\d+$/.test(id)) this.receive(Number(id), data.join('\n'));
+          id = undefined;
+          data = [];
+        } else if (line.startsWith('id:')) {
+          id = line.slice(3).trim();
+        } else if (line.startsWith('data:')) {
+          data.push(line.slice(5).replace(/^ /, ''));
+        }
+      }
+    }
+  }
+}
+
+/** Every event of a stream as stored, read through one node. */
+export async function readAll(base: string, stream: string): Promise<Array<{ seq: number; id: string; data: unknown }>> {
+  const out: Array<{ seq: number; id: string; data: unknown }> = [];
+  for (;;) {
+    const res = await fetch(`${base}/streams/${stream}/events?after=${out.at(-1)?.seq ?? 0}&limit=1000`);
+    if (!res.ok) throw new Error(`reading ${stream}: ${res.status} ${await res.text()}`);
+    const page = (await res.json()) as { events: Array<{ seq: number; id: string; data: unknown }> };
+    if (page.events.length === 0) return out;
+    out.push(...page.events);
+  }
+}
+
+/** Polls until `predicate` holds. */
+export async function until(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** The HTTP status of `GET /ready` on a node (0 when it does not answer). */
+export async function readyStatus(base: string | undefined): Promise<number> {
+  if (!base) return 0;
+  try {
+    const res = await fetch(`${base}/ready`, { signal: AbortSignal.timeout(2000) });
+    await res.body?.cancel();
+    return res.status;
+  } catch {
+    return 0;
+  }
+}
