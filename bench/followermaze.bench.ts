@@ -48,7 +48,7 @@ async function startHerald(env: Record<string, string> = {}, store: 'memory' | '
     process.execPath,
     [join(repoDir, 'dist', 'cli', 'main.js'), 'serve', '--port', '0', ...(store === 'memory' ? ['--memory'] : ['--data', data])],
     /http listening on (http:\/\/[\d.:]+)[\s\S]*followermaze-events listening on tcp:\/\/[\d.]+:(\d+)[\s\S]*followermaze-clients listening on tcp:\/\/[\d.]+:(\d+)/,
-    { HERALD_FOLLOWERMAZE_EVENT_PORT: '0', HERALD_FOLLOWERMAZE_CLIENT_PORT: '0', HERALD_EVENTBUS_PORT: '0', HERALD_EVENTPIPER_PORT: '0', HERALD_LOG_LEVEL: 'warn', ...env },
+    { HERALD_FOLLOWERMAZE_EVENT_PORT: '0', HERALD_FOLLOWERMAZE_CLIENT_PORT: '0', HERALD_EVENTBUS_PORT: '0', HERALD_EVENTPIPER_PORT: '0', ...env },
   );
   return {
     httpUrl: match[1]!,

@@ -6,6 +6,7 @@
  * commit on) in both cases.
  */
 import http from 'node:http';
+import autocannon from 'autocannon';
 import postgres from 'postgres';
 import { newEventId } from '../src/core/ids.js';
 import { startPostgres } from '../test/helpers/postgres.js';
@@ -60,10 +61,26 @@ async function viaInsert(sql: postgres.Sql, events: number): Promise<number> {
   });
 }
 
+/** Single-event POSTs on `connections` connections spread over the nodes, for `seconds`: total requests/s and p99. */
+async function singleEvents(urls: string[], connections: number, seconds: number): Promise<{ rate: number; p99: number; bad: number }> {
+  const one = JSON.stringify({ type: 'order.created', order: 'A-1042', customer: 'c-77', total: 129.5, note: 'x'.repeat(100) });
+  const results = await Promise.all(urls.map((url) => autocannon({
+    url: `${url}/streams/single/events`, method: 'POST', headers: { 'content-type': 'application/json' }, body: one,
+    connections: connections / urls.length, duration: seconds,
+  })));
+  return {
+    rate: results.reduce((sum, r) => sum + r.requests.average, 0),
+    p99: Math.max(...results.map((r) => r.latency.p99)),
+    bad: results.reduce((sum, r) => sum + r.non2xx + r.errors, 0),
+  };
+}
+
+const SINGLE_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const pg = await startPostgres({ fsync: true });
 const sql = postgres(pg.url, { max: CONNECTIONS, onnotice: () => {} });
 const herald = await startHeraldOnPostgres(pg.url, 'herald');
 const figures = { herald: [] as number[], bare: [] as number[] };
+let single: { one: { rate: number; p99: number; bad: number }; two: { rate: number; p99: number; bad: number } } | undefined;
 try {
   await sql.unsafe('CREATE SCHEMA bare');
   await sql.unsafe('CREATE TABLE bare.events (LIKE herald.events INCLUDING ALL)');
@@ -73,6 +90,17 @@ try {
   for (let round = 0; round < 2; round++) {
     figures.bare.push(EVENTS / 2 / (await viaInsert(sql, EVENTS / 2)));
     figures.herald.push(EVENTS / 2 / (await viaHerald(herald.url, EVENTS / 2)));
+  }
+  // One event per request: the group commit gathers concurrent publishers. Then the same load
+  // spread over two nodes of one cluster.
+  const second = await startHeraldOnPostgres(pg.url, 'herald');
+  try {
+    await singleEvents([herald.url], 64, 2);
+    const one = await singleEvents([herald.url], 64, SINGLE_SECONDS);
+    const two = await singleEvents([herald.url, second.url], 64, SINGLE_SECONDS);
+    single = { one, two };
+  } finally {
+    await second.stop();
   }
 } finally {
   await herald.stop();
@@ -91,6 +119,10 @@ report({
     { case: 'bare multi-row INSERT (postgres.js, same rows, same table shape)', 'events/s': round(mean(figures.bare)), runs: figures.bare.map((x) => round(x)).join(' / ') },
     { case: 'herald: HTTP NDJSON → postgres store', 'events/s': round(mean(figures.herald)), runs: figures.herald.map((x) => round(x)).join(' / ') },
     { case: 'ratio herald / bare', 'events/s': round(ratio, 2) },
+    ...(single ? [
+      { case: `single-event POSTs, 64 connections, 1 node`, 'events/s': round(single.one.rate), 'p99 ms': single.one.p99, failed: single.one.bad },
+      { case: `single-event POSTs, 64 connections, 2 nodes`, 'events/s': round(single.two.rate), 'p99 ms': single.two.p99, failed: single.two.bad },
+    ] : []),
   ],
   notes: [
     'One embedded PostgreSQL 18 on the same 2-core machine as Herald and the load generator, fsync and synchronous_commit on.',

@@ -16,13 +16,20 @@ export async function startBareHttp(): Promise<RunningTarget> {
   return { url: match[1]!, child, stop: () => stopProcess(child) };
 }
 
-/** `herald serve` from the build (npm run bench builds first), on a fresh LMDB data dir or in memory. */
-export async function startHerald(store: 'lmdb' | 'memory' = 'lmdb'): Promise<RunningTarget> {
+/** Listeners that default to fixed ports get free ones, so benchmarks never collide with anything. */
+const FREE_PORTS = { HERALD_EVENTBUS_PORT: '0', HERALD_FOLLOWERMAZE_EVENT_PORT: '0', HERALD_FOLLOWERMAZE_CLIENT_PORT: '0', HERALD_EVENTPIPER_PORT: '0' };
+
+/**
+ * `herald serve` from the build (npm run bench builds first), on a fresh LMDB data dir or in
+ * memory; `env` adds HERALD_* settings (e.g. go-sep queues as JSON).
+ */
+export async function startHerald(store: 'lmdb' | 'memory' = 'lmdb', env: Record<string, string> = {}): Promise<RunningTarget> {
   const data = mkdtempSync(join(tmpdir(), 'herald-bench-'));
   const { child, match } = await startProcess(
     process.execPath,
     [join(repoDir, 'dist', 'cli', 'main.js'), 'serve', '--port', '0', ...(store === 'memory' ? ['--memory'] : ['--data', data])],
     /"url":"(http:\/\/[\d.:]+)"/,
+    { ...FREE_PORTS, ...env },
   );
   return {
     url: match[1]!,

@@ -107,8 +107,14 @@ async function runCase(name: Target['name'], n: number): Promise<Row & { deliver
       if (wait > 0) await sleep(wait);
       void publish(target);
     }
-    await sleep(1500);
-    const fixed = await ask(client, { cmd: 'stats' });
+    // Let the backlog drain (up to 30 s) so it does not spill into the burst.
+    let fixed = await ask(client, { cmd: 'stats' });
+    for (let waited = 0, stable = 0; fixed.deliveries < total * n && stable < 3 && waited < 30_000; waited += 500) {
+      await sleep(500);
+      const next = await ask(client, { cmd: 'stats' });
+      stable = next.deliveries === fixed.deliveries ? stable + 1 : 0;
+      fixed = next;
+    }
 
     // Burst: as fast as the server takes publishes, 8 in flight.
     await ask(client, { cmd: 'reset' });

@@ -238,7 +238,7 @@ class HarnessRun implements ClientEvents {
     const n = this.o.sources ?? 1;
     this.sources = await Promise.all(
       Array.from({ length: n }, async () => {
-        const socket = connect({ host: this.host, port: this.o.eventPort });
+        const socket = connect({ host: this.host, port: this.o.eventPort, noDelay: true });
         socket.on('error', (err) => this.failures.push(`event source connection: ${err.message}`));
         await once(socket, 'connect');
         this.allSources.push(socket);

@@ -9,6 +9,9 @@ export const GAP_EVENT = 'herald.gap';
 /** The response header saying how many requested events retention had already removed. */
 export const MISSED_HEADER = 'herald-events-missed';
 
+const HEARTBEAT = sseComment('');
+const HEARTBEAT_FRAME = Buffer.from(HEARTBEAT, 'latin1');
+
 /**
  * Response headers of an SSE stream. `no-transform` and `X-Accel-Buffering: no` keep proxies
  * (nginx and others) from buffering or compressing it; `no-cache` from storing it.
@@ -24,15 +27,35 @@ export function sseHeaders(missed: number): Record<string, string> {
   return headers;
 }
 
+/** HTTP/1.1 chunk framing of a buffer, cached per buffer: one broadcast frame, one framing. */
+const chunkedCache = new WeakMap<Buffer, Buffer>();
+
+function chunked(frame: Buffer): Buffer {
+  let out = chunkedCache.get(frame);
+  if (out === undefined) {
+    out = Buffer.concat([Buffer.from(`${frame.length.toString(16)}\r\n`, 'latin1'), frame, CRLF]);
+    chunkedCache.set(frame, out);
+  }
+  return out;
+}
+const CRLF = Buffer.from('\r\n', 'latin1');
+
 /**
- * Server-Sent Events on a node:http response (the route has hijacked it from fastify). Frames
- * go out with `res.write`, as chunked HTTP/1.1, so keep-alive and proxies see a normal response.
+ * Server-Sent Events on a node:http response (the route has hijacked it from fastify), as a
+ * normal chunked HTTP/1.1 response (plain, close-delimited, for HTTP/1.0 clients).
+ *
+ * After the head, frames are written to the socket directly, already framed as chunks: a
+ * broadcast writes one shared buffer (whose chunk framing is built once, `chunked`) to every
+ * connection, where `res.write` would build and write the chunk head and tail for each of
+ * them. At 10,000 connections that per-write cost is what limits the fan-out (sse-fanout).
+ * `res.end()` still writes the last chunk, so keep-alive and proxies see a well-formed response.
  */
 export class SseTransport implements LiveTransport {
   readonly protocol = 'sse';
   /** The newest id the client has been sent; heartbeats advance it past filtered-out events. */
   private lastId = -1;
   private ended = false;
+  private isChunked = false;
 
   constructor(
     private readonly res: ServerResponse,
@@ -51,7 +74,9 @@ export class SseTransport implements LiveTransport {
     socket?.setNoDelay(true);
     this.res.writeHead(200, sseHeaders(missed));
     this.lastId = after;
+    // The head goes out with this first write; from here on the socket is written directly.
     this.res.write(after > 0 ? sseRetry(retryMs) + sseIdOnly(String(after)) : sseRetry(retryMs));
+    this.isChunked = this.res.chunkedEncoding;
   }
 
   bufferedBytes(): number {
@@ -60,18 +85,18 @@ export class SseTransport implements LiveTransport {
 
   sendEvent(event: LiveEvent): boolean {
     this.lastId = event.event.seq;
-    return this.res.write(event.frame(this.format));
+    return this.write(event.frame(this.format));
   }
 
   sendBatch(batch: LiveBatch): boolean {
     this.lastId = batch.lastSeq;
-    return this.res.write(batch.all(this.format));
+    return this.write(batch.all(this.format));
   }
 
   sendGap(gap: Gap): void {
     // The id is the last missing seq: a client reconnecting after this frame is not told twice.
     this.lastId = gap.next - 1;
-    this.res.write(sseEvent(String(gap.next - 1), GAP_EVENT, JSON.stringify(gap)));
+    this.write(Buffer.from(sseEvent(String(gap.next - 1), GAP_EVENT, JSON.stringify(gap)), 'utf8'));
   }
 
   heartbeat(lastSeq: number): void {
@@ -79,23 +104,31 @@ export class SseTransport implements LiveTransport {
       // Events were filtered out since the last id sent: move the client's Last-Event-ID past
       // them (an id-only frame dispatches nothing), so a reconnect does not scan them again.
       this.lastId = lastSeq;
-      this.res.write(sseIdOnly(String(lastSeq)) + sseComment(''));
+      this.write(Buffer.from(sseIdOnly(String(lastSeq)) + HEARTBEAT, 'latin1'));
       return;
     }
-    this.res.write(sseComment(''));
+    this.write(HEARTBEAT_FRAME);
   }
 
   drained(): Promise<void> {
-    if (this.ended || this.res.destroyed) return Promise.resolve();
+    const socket = this.res.socket;
+    if (this.ended || socket === null || socket.destroyed || !socket.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
-        this.res.off('drain', done);
+        socket.off('drain', done);
         this.res.off('close', done);
         resolve();
       };
-      this.res.on('drain', done);
+      socket.on('drain', done);
       this.res.on('close', done);
     });
+  }
+
+  /** Writes a frame to the socket (as a chunk when the response is chunked); false: wait for drain. */
+  private write(frame: Buffer): boolean {
+    const socket = this.res.socket;
+    if (this.ended || socket === null || socket.destroyed) return true;
+    return socket.write(this.isChunked ? chunked(frame) : frame);
   }
 
   close(reason: CloseReason): void {

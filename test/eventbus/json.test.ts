@@ -186,19 +186,27 @@ describe('parseRequest and the bodies', () => {
   });
 
   it('decodes bodies: strings or null, Go uint8 status, the raw event text', () => {
-    const body = (text: string) => ({ b: bytes(text), span: { start: 0, end: bytes(text).length } });
-    const { b, span } = body('{"stream_name":"s","event":{ "a" : 1.50 },"Event_Id":"e","status":2}');
-    expect(parseStreamBody(b, span)).toEqual({ streamName: 's' });
-    expect(Buffer.from(parseWriteBody(b, span)!.event!).toString()).toBe('{"a":1.50}');
-    expect(parseMarkBody(b, span)).toEqual({ eventId: 'e', status: 2 });
+    const body = (text: string) => {
+      const b = bytes(`{"body":${text}}`);
+      return { b, r: parseRequest(b)! };
+    };
+    const { b, r } = body('{"stream_name":"s","event":{ "a" : 1.50 },"Event_Id":"e","status":2,"stream_name":null}');
+    expect(parseStreamBody(b, r)).toEqual({ streamName: 's' });
+    expect(Buffer.from(parseWriteBody(b, r)!.event!).toString()).toBe('{"a":1.50}');
+    expect(parseMarkBody(b, r)).toEqual({ eventId: 'e', status: 2 });
     for (const status of ['256', '-1', '1.0', '1e0', '"1"', 'true', '[]']) {
       const x = body(`{"event_id":"e","status":${status}}`);
-      expect(parseMarkBody(x.b, x.span), status).toBeUndefined();
+      expect(parseMarkBody(x.b, x.r), status).toBeUndefined();
+      expect(parseStreamBody(x.b, x.r), 'a field the operation does not read').toEqual({ streamName: '' });
     }
     const nul = body('null');
-    expect(parseMarkBody(nul.b, nul.span)).toEqual({ eventId: '', status: 0 });
-    expect(parseWriteBody(nul.b, nul.span)).toEqual({ streamName: '', event: undefined });
+    expect(parseMarkBody(nul.b, nul.r)).toEqual({ eventId: '', status: 0 });
+    expect(parseWriteBody(nul.b, nul.r)).toEqual({ streamName: '', event: undefined });
+    const nullEvent = body('{"event":null}');
+    expect(Buffer.from(parseWriteBody(nullEvent.b, nullEvent.r)!.event!).toString()).toBe('null');
     const str = body('"x"');
-    expect(parseStreamBody(str.b, str.span)).toBeUndefined();
+    expect(parseStreamBody(str.b, str.r)).toBeUndefined();
+    const twice = body('{"stream_name":"a"},"body":{"stream_name":5}');
+    expect(parseStreamBody(twice.b, twice.r)).toBeUndefined();
   });
 });

@@ -175,6 +175,24 @@ describe('EventPiper (compat.md §4)', () => {
     );
   });
 
+  it('a second node on the same database serves its own sessions, mirrors nothing, and stops promptly', async () => {
+    const config = configSchema.parse({ eventpiper: { port: 0, database: pg.url } });
+    const second = createEventPiperListener(hub, config, captureLogger().logger);
+    await second.start();
+    await second.source.ready;
+    const s = await openStream(`${second.url}/events`, { 'x-consumer-id': 'node2' });
+    const id = await insert('node2');
+    await s.waitFor((t) => t.includes(frame(id)));
+    await passedOn(id);
+    // The first listener holds the mirror lease of this store: the row is stored once.
+    expect(second.mirror!.isHolder).toBe(false);
+    expect((await hub.read('eventpiper', { limit: 100_000 })).filter((e) => e.id === `eventpiper:${id}`)).toHaveLength(1);
+    const started = Date.now();
+    await second.stop();
+    await s.ended;
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
   it('a database restart mid-stream loses no event and repeats none', async () => {
     const c = 'restart';
     const s = await events({ 'x-consumer-id': c });

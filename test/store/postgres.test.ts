@@ -1,5 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import postgres from 'postgres';
+import fc from 'fast-check';
+import { pgArray } from '../../src/store/postgres/clients.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import type { Store } from '../../src/store/types.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
@@ -213,6 +215,20 @@ describe('postgres store across nodes', () => {
     expect((await a.read('o')).map((e) => new TextDecoder().decode(e.data))).toEqual(['before', 'after']);
   });
 
+  it('applies retention on one node at a time', async () => {
+    const [a, b] = [await node('a'), await node('b')];
+    await a.createStream('r', { retention: { maxCount: 2 } });
+    await a.append([1, 2, 3, 4, 5].map((i) => ({ stream: 'r', data: bytes(String(i)) })));
+    expect(await b.applyRetention()).toBe(3); // b takes the retention lease
+    await a.append([{ stream: 'r', data: bytes('6') }]);
+    expect(await a.applyRetention()).toBe(0); // a is not the holder
+    expect(await b.applyRetention()).toBe(1);
+    await b.close(); // gives the lease up
+    expect(await a.applyRetention()).toBe(0); // a takes it over; nothing to remove yet
+    await a.append([{ stream: 'r', data: bytes('7') }]);
+    expect(await a.applyRetention()).toBe(1);
+  });
+
   it('migrates once when several nodes start together, and refuses a schema newer than it knows', async () => {
     const nodes = await Promise.all(['a', 'b', 'c'].map((n) => node(n)));
     expect(nodes.every((s) => s.isOpen)).toBe(true);
@@ -226,5 +242,31 @@ describe('postgres store across nodes', () => {
     }
     const newer = new PostgresStore({ url: pg.url, schema });
     await expect(newer.open()).rejects.toThrow(/version 999/);
+  });
+});
+
+describe('postgres array literals', () => {
+  it('round-trip any text and bytes through the database', async () => {
+    const sql = postgres(pg.url, { max: 1, onnotice: () => {}, fetch_types: false });
+    try {
+      await fc.assert(fc.asyncProperty(
+        fc.array(fc.string({ unit: 'grapheme', maxLength: 12 }).filter((s) => !s.includes('\u0000')), { maxLength: 8 }),
+        fc.array(fc.uint8Array({ maxLength: 16 }), { maxLength: 6 }),
+        fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { maxLength: 6 }),
+        async (texts, blobs, ints) => {
+          const [row] = await sql.unsafe<Array<{ t: string[]; b: Buffer[]; i: string }>>(
+            'SELECT $1::text[] AS t, $2::bytea[] AS b, array_to_string($3::int[], \',\') AS i',
+            [pgArray.text(texts), pgArray.bytea(blobs), pgArray.int(ints)],
+          );
+          // Without fetched array types postgres.js leaves text[] and bytea[] as literals: parse them back with array_to_json.
+          expect(row!.i).toBe(ints.join(','));
+          const [back] = await sql.unsafe<Array<{ t: string; b: string }>>('SELECT array_to_json($1::text[])::text AS t, array_to_json(ARRAY(SELECT encode(x, \'hex\') FROM unnest($2::bytea[]) x))::text AS b', [pgArray.text(texts), pgArray.bytea(blobs)]);
+          expect(JSON.parse(back!.t)).toEqual(texts);
+          expect(JSON.parse(back!.b)).toEqual(blobs.map((x) => Buffer.from(x).toString('hex')));
+        },
+      ), { numRuns: 150 });
+    } finally {
+      await sql.end();
+    }
   });
 });

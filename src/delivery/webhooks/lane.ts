@@ -6,7 +6,7 @@ import type { Logger } from '../../observability/logger.js';
 import { AttemptHistory, type AttemptRecord } from './attempts.js';
 import { CircuitBreaker, type BreakerState } from './circuitBreaker.js';
 import { matchesFilter, type EventMatcher } from './filter.js';
-import type { LaneState } from './laneState.js';
+import type { LaneState, RetryState } from './laneState.js';
 import type { WebhookMetrics } from './metrics.js';
 import { buildRequest, isSuccess, signingKeys } from './request.js';
 import { nextRetryDelay } from './retryPolicy.js';
@@ -74,6 +74,8 @@ export class DeliveryLane {
   /** Seqs of main-line deliveries in flight. */
   private readonly inFlight = new Set<number>();
   private redrives: number[] = [];
+  /** Saved retry states of this lane's events (read once per start; kept in step with the store). */
+  private retries = new Map<number, RetryState>();
   private redrivesRunning = 0;
   /** Last seq taken from the stream (delivered, in flight, or skipped). */
   private cursor = 0;
@@ -193,6 +195,7 @@ export class DeliveryLane {
       this.cursor = await this.state.position();
       this.page = [];
       this.redrives = (await this.state.deadLetters({ redriving: true, limit: 100_000 })).map((d) => d.seq);
+      this.retries = await this.state.retries();
       while (!signal.aborted && this.sub.state === 'active') {
         const launched = this.launchRedrive(signal, work) || (await this.launchNext(signal, work));
         if (!launched) await this.waitForWork(signal, work);
@@ -310,7 +313,8 @@ export class DeliveryLane {
   /** Delivers a main-line event: retries on its schedule, then dead-letters it. */
   private async deliver(event: StoredEvent, signal: AbortSignal): Promise<void> {
     const durable = this.sub.policy === 'durable';
-    const saved = durable ? await this.state.retry(event.seq) : undefined;
+    const saved = durable ? this.retries.get(event.seq) : undefined;
+    this.retries.delete(event.seq);
     const outcome = await this.attemptUntilDone(event, signal, saved?.attempts ?? 0, saved?.firstAttemptAt, saved?.nextAttemptAt, true);
     if (outcome.done === 'delivered') {
       if (saved !== undefined || outcome.persisted) await this.state.saveRetry(event.seq, undefined);

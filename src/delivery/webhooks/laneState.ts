@@ -91,8 +91,10 @@ export class LaneState {
     if (retries.length > 0) await this.store.kvWrite(retries.map(({ key }) => ({ collection: RETRY, key })));
   }
 
-  retry(seq: number): Promise<RetryState | undefined> {
-    return this.store.kvGet<RetryState>(RETRY, seqKey(this.id, seq));
+  /** Every saved retry state of this lane, by seq. */
+  async retries(): Promise<Map<number, RetryState>> {
+    const entries = await this.store.kvList<RetryState>(RETRY, { prefix: `${this.id}/`, limit: 1_000_000 });
+    return new Map(entries.map(({ key, value }) => [Number(key.slice(this.id.length + 1)), value]));
   }
 
   saveRetry(seq: number, state: RetryState | undefined): Promise<void> {

@@ -11,9 +11,22 @@ const NOT_FORWARDED = new Set(['host', 'connection', 'keep-alive', 'transfer-enc
 
 const USER_AGENT = 'Herald-Webhooks/1';
 
+/** Decoded keys per secret string: decoding base64 on every attempt would be wasted work. */
+const keyCache = new Map<string, Buffer>();
+
 /** The signing keys in force: the newest secret, plus older ones still in their grace period. */
 export function signingKeys(sub: Subscription, now: number): Buffer[] {
-  return sub.secrets.filter((s, i) => i === 0 || (s.expiresAt !== undefined && Date.parse(s.expiresAt) > now)).map((s) => secretKey(s.secret));
+  const keys: Buffer[] = [];
+  sub.secrets.forEach((s, i) => {
+    if (i > 0 && (s.expiresAt === undefined || Date.parse(s.expiresAt) <= now)) return;
+    let key = keyCache.get(s.secret);
+    if (key === undefined) {
+      if (keyCache.size > 10_000) keyCache.clear();
+      keyCache.set(s.secret, (key = secretKey(s.secret)));
+    }
+    keys.push(key);
+  });
+  return keys;
 }
 
 /**

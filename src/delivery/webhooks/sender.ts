@@ -46,14 +46,23 @@ export class WebhookSender {
 
   async send(req: DeliveryRequest, signal: AbortSignal): Promise<AttemptOutcome> {
     const started = performance.now();
-    const deadline = AbortSignal.any([signal, AbortSignal.timeout(req.timeoutMs)]);
+    // One controller per attempt, aborted by the deadline or by the lane stopping.
+    // (AbortSignal.any and AbortSignal.timeout cost far more per call on Node 20.)
+    const deadline = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      deadline.abort();
+    }, req.timeoutMs);
+    const stop = (): void => deadline.abort();
+    signal.addEventListener('abort', stop, { once: true });
     try {
       const res = await request(req.url, {
         dispatcher: this.agent,
         method: req.method as 'POST',
         headers: req.headers,
         body: req.method === 'GET' || req.method === 'HEAD' ? null : req.body,
-        signal: deadline,
+        signal: deadline.signal,
         headersTimeout: req.timeoutMs,
         bodyTimeout: req.timeoutMs,
       });
@@ -64,7 +73,10 @@ export class WebhookSender {
       return outcome;
     } catch (err) {
       signal.throwIfAborted();
-      return { error: describeError(err, deadline, req.timeoutMs), latencyMs: performance.now() - started };
+      return { error: timedOut ? `timed out after ${req.timeoutMs} ms` : describeError(err), latencyMs: performance.now() - started };
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', stop);
     }
   }
 
@@ -91,8 +103,7 @@ export class WebhookSender {
   }
 }
 
-function describeError(err: unknown, deadline: AbortSignal, timeoutMs: number): string {
-  if (deadline.aborted) return `timed out after ${timeoutMs} ms`;
+function describeError(err: unknown): string {
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = e.cause?.code ?? e.code;
   const message = e.cause?.message ?? e.message ?? String(err);

@@ -114,10 +114,16 @@ function literal(b: Uint8Array, i: number, end: number, text: string): number {
   return i + text.length;
 }
 
+/** Bytes that need no attention inside a string: everything but controls, `"` and `\`. */
+const PLAIN = new Uint8Array(256).map((_, c) => (c >= 0x20 && c !== 0x22 && c !== 0x5c ? 1 : 0));
+
 /** The string starting at `b[i] === '"'`; returns the index after its closing quote. */
 export function skipString(b: Uint8Array, i: number, end: number): number {
   i++;
   while (i < end) {
+    // Plain characters are the common case: one table look-up each.
+    while (i < end && PLAIN[b[i]!] === 1) i++;
+    if (i >= end) return -1;
     const c = b[i]!;
     if (c === 0x22) return i + 1;
     if (c < 0x20) return -1;

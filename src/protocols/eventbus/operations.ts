@@ -27,6 +27,7 @@ const READ_PAGE = 1000;
 const MAX_NAME = 200;
 
 const done = (reply: string): Result => ({ reply, outcome: 'ok' });
+const WRITE_OK: Result = done(ok('write_event'));
 
 /**
  * The event-bus operations on Herald's hub (compat.md §3, docs/eventbus.md): a stream is a
@@ -135,14 +136,14 @@ export class Operations {
     const inputs: EventInput[] = items.map((item) => ({ stream: heraldStreamName(item.streamName), contentType: EVENT_CONTENT_TYPE, data: item.event ?? NULL_EVENT }));
     try {
       await this.hub.publishBatch(inputs, { createStreams: false });
-      return items.map(() => done(ok('write_event')));
+      return items.map(() => WRITE_OK);
     } catch (err) {
       if (items.length === 1) return [this.fail('write_event', err, { stream: items[0]!.streamName })];
     }
     return Promise.all(
       inputs.map((input, i) =>
         this.hub.publish(input, { createStreams: false }).then(
-          () => done(ok('write_event')),
+          () => WRITE_OK,
           (err: unknown) => this.fail('write_event', err, { stream: items[i]!.streamName }),
         ),
       ),

@@ -17,8 +17,12 @@ export const REASON_MISSING_FIELDS = 'missing required fields';
 export const REASON_UNKNOWN_OPERATION = `operation must be one of: '${[...OPERATIONS.slice(0, 8), 'retry_events', ...OPERATIONS.slice(8)].join("', '")}'`;
 export const REASON_BAD_STATUS = "status must be one of: 0 - unprocessed', '1 - processed', '2 - retry";
 
+const okReplies = new Map<string, string>();
+/** A success reply without a body (the same few strings over and over: built once each). */
 export function ok(operation: string): string {
-  return `{"operation":${goString(operation)},"status":true}\n`;
+  let reply = okReplies.get(operation);
+  if (reply === undefined) okReplies.set(operation, (reply = `{"operation":${goString(operation)},"status":true}\n`));
+  return reply;
 }
 
 /** A success reply with a body; `bodyJson` is already rendered JSON. */

@@ -40,7 +40,33 @@ export interface Request {
   clientSecret: Span | undefined;
   /** The raw `body` value; undefined when the key is absent (then "missing required fields"). */
   body: Span | undefined;
+  /** What the body holds, read in the same pass (the last `body` key's). */
+  fields: BodyFields;
 }
+
+/**
+ * The members of `body` that any operation reads, as Go would decode them into that operation's
+ * struct: the last value of the right type (`null` changes nothing, except that an `event` of
+ * null is the JSON text `null`), and which fields had a value of a wrong type (the operation's
+ * decode then fails with "invalid json provided" if it reads that field).
+ */
+export interface BodyFields {
+  /** 'other' when the body is neither an object nor null: every operation's decode fails. */
+  kind: 'object' | 'null' | 'other';
+  streamName?: Span;
+  eventId?: Span;
+  /** The status as Go's uint8 (0–255). */
+  status?: number;
+  event?: Span;
+  /** Bit set of BAD_* for fields given a value of the wrong type. */
+  bad: number;
+}
+
+const BAD_STREAM_NAME = 1;
+const BAD_EVENT_ID = 2;
+const BAD_STATUS = 4;
+
+const emptyFields = (): BodyFields => ({ kind: 'null', bad: 0 });
 
 /** Thrown inside a decode for a type mismatch; caught at the top of each decode. */
 const MISMATCH = Symbol('type mismatch');
@@ -142,7 +168,7 @@ function stringField(b: Uint8Array, at: number, end: number, set: (span: Span) =
  * value or the value does not fit the request struct: the reply is then "invalid json provided".
  */
 export function parseRequest(b: Uint8Array, start = 0, end = b.length): Request | undefined {
-  const request: Request = { operation: '', clientId: undefined, clientSecret: undefined, body: undefined };
+  const request: Request = { operation: '', clientId: undefined, clientSecret: undefined, body: undefined, fields: emptyFields() };
   const i = skipWs(b, start, end);
   if (i >= end) return undefined;
   try {
@@ -157,8 +183,13 @@ export function parseRequest(b: Uint8Array, start = 0, end = b.length): Request 
             return skipValue(b, authAt, end);
           });
         case 'body': {
-          const bodyEnd = skipValue(b, at, end);
-          if (bodyEnd >= 0) request.body = { start: at, end: bodyEnd };
+          const fields = emptyFields();
+          const bodyEnd = b[at] === 0x7b ? members(b, at, end, (bodyField, bodyAt) => bodyMember(b, bodyField, bodyAt, end, fields)) : skipValue(b, at, end);
+          if (bodyEnd < 0) return -1;
+          if (b[at] === 0x7b) fields.kind = 'object';
+          else if (b[at] !== 0x6e) fields.kind = 'other';
+          request.body = { start: at, end: bodyEnd };
+          request.fields = fields;
           return bodyEnd;
         }
         default:
@@ -185,49 +216,50 @@ export interface MarkBody {
   status: number;
 }
 
-/** Decodes a body span with a field visitor; undefined on a type mismatch. */
-function decodeBody<T>(b: Uint8Array, span: Span, value: T, visit: (field: Field, at: number) => number): T | undefined {
-  try {
-    return members(b, span.start, span.end, visit) < 0 ? undefined : value;
-  } catch (err) {
-    if (err === MISMATCH) return undefined;
-    throw err;
-  }
-}
-
-export function parseStreamBody(b: Uint8Array, span: Span): StreamBody | undefined {
-  const body: StreamBody = { streamName: '' };
-  return decodeBody(b, span, body, (key, at) =>
-    key === 'stream_name' ? stringField(b, at, span.end, (v) => (body.streamName = spanText(b, v))) : skipValue(b, at, span.end),
-  );
-}
-
-export function parseWriteBody(b: Uint8Array, span: Span): WriteBody | undefined {
-  const body: WriteBody = { streamName: '', event: undefined };
-  return decodeBody(b, span, body, (key, at) => {
-    if (key === 'stream_name') return stringField(b, at, span.end, (v) => (body.streamName = spanText(b, v)));
-    const after = skipValue(b, at, span.end);
-    if (key === 'event' && after >= 0) body.event = compact(b, at, after);
-    return after;
-  });
-}
-
-export function parseMarkBody(b: Uint8Array, span: Span): MarkBody | undefined {
-  const body: MarkBody = { eventId: '', status: 0 };
-  return decodeBody(b, span, body, (key, at) => {
-    if (key === 'event_id') return stringField(b, at, span.end, (v) => (body.eventId = spanText(b, v)));
-    const after = skipValue(b, at, span.end);
-    if (key === 'status' && after >= 0 && b[at] !== 0x6e) {
+/** Reads one member of `body` into `fields`; returns the index after its value. */
+function bodyMember(b: Uint8Array, field: Field, at: number, end: number, fields: BodyFields): number {
+  const after = skipValue(b, at, end);
+  if (after < 0) return -1;
+  const c = b[at];
+  switch (field) {
+    case 'stream_name':
+    case 'event_id':
+      if (c === 0x22) fields[field === 'stream_name' ? 'streamName' : 'eventId'] = { start: at, end: after };
+      else if (c !== 0x6e) fields.bad |= field === 'stream_name' ? BAD_STREAM_NAME : BAD_EVENT_ID;
+      break;
+    case 'event':
+      fields.event = { start: at, end: after };
+      break;
+    case 'status': {
+      if (c === 0x6e) break;
       // Go's uint8: strconv.ParseUint of the number text, so digits only, at most 255.
       let n = 0;
-      for (let k = at; k < after; k++) {
-        const c = b[k]!;
-        if (c < 0x30 || c > 0x39) throw MISMATCH;
-        n = n * 10 + (c - 0x30);
-        if (n > 255) throw MISMATCH;
+      for (let k = at; k < after && n <= 255; k++) {
+        const d = b[k]!;
+        n = d >= 0x30 && d <= 0x39 ? n * 10 + (d - 0x30) : 256;
       }
-      body.status = n;
+      if (n > 255) fields.bad |= BAD_STATUS;
+      else fields.status = n;
+      break;
     }
-    return after;
-  });
+  }
+  return after;
+}
+
+export function parseStreamBody(b: Uint8Array, request: Request): StreamBody | undefined {
+  const f = request.fields;
+  if (f.kind === 'other' || f.bad & BAD_STREAM_NAME) return undefined;
+  return { streamName: spanText(b, f.streamName) };
+}
+
+export function parseWriteBody(b: Uint8Array, request: Request): WriteBody | undefined {
+  const f = request.fields;
+  if (f.kind === 'other' || f.bad & BAD_STREAM_NAME) return undefined;
+  return { streamName: spanText(b, f.streamName), event: f.event === undefined ? undefined : compact(b, f.event.start, f.event.end) };
+}
+
+export function parseMarkBody(b: Uint8Array, request: Request): MarkBody | undefined {
+  const f = request.fields;
+  if (f.kind === 'other' || f.bad & (BAD_EVENT_ID | BAD_STATUS)) return undefined;
+  return { eventId: spanText(b, f.eventId), status: f.status ?? 0 };
 }

@@ -61,20 +61,20 @@ export class Router {
     switch (op) {
       case 'write_event': {
         if (!body) return reply(op, missingFields(op, WRITE_FIELDS), 'invalid');
-        const parsed = parseWriteBody(b, body);
+        const parsed = parseWriteBody(b, request);
         if (!parsed) return reply(op, failure(op, REASON_INVALID_JSON), 'invalid');
         return { kind: 'write', item: parsed };
       }
       case 'mark_event': {
         if (!body) return reply(op, missingFields(op, MARK_FIELDS), 'invalid');
-        const parsed = parseMarkBody(b, body);
+        const parsed = parseMarkBody(b, request);
         if (!parsed) return reply(op, failure(op, REASON_INVALID_JSON), 'invalid');
         if (parsed.status > 2) return reply(op, failure(op, REASON_BAD_STATUS), 'invalid');
         return { kind: 'mark', operation: op, run: () => this.ops.markEvent(parsed.eventId, parsed.status as Status) };
       }
       default: {
         if (!body) return reply(op, missingFields(op, STREAM_FIELDS), 'invalid');
-        const parsed = parseStreamBody(b, body);
+        const parsed = parseStreamBody(b, request);
         if (!parsed) return reply(op, failure(op, REASON_INVALID_JSON), 'invalid');
         const name = parsed.streamName;
         return { kind: 'barrier', operation: op, run: () => this.streamOperation(op, name) };

@@ -102,6 +102,25 @@ export class StatusBook {
    * the watermark over every processed event that directly follows it.
    */
   mark(state: StreamStatuses, seq: number, status: Status): Promise<void> {
+    const next = state.watermark + 1;
+    if (seq === next && status === 1) {
+      // The common case, a consumer going in order: the watermark moves, over this event and
+      // the run of events marked processed right after it; no per-event entry is kept.
+      if (state.marks.delete(seq)) this.change(MARKS_COLLECTION, markKey(state.streamId, seq), undefined);
+      let w = seq;
+      while (state.marks.get(w + 1) === 1) {
+        w++;
+        state.marks.delete(w);
+        this.change(MARKS_COLLECTION, markKey(state.streamId, w), undefined);
+      }
+      this.setWatermark(state, w);
+    } else {
+      this.setExplicit(state, seq, status);
+    }
+    return this.scheduleFlush();
+  }
+
+  private setExplicit(state: StreamStatuses, seq: number, status: Status): void {
     const { streamId } = state;
     const wasDefault = seq <= state.watermark ? 1 : 0;
     if (status === wasDefault) {
@@ -110,17 +129,6 @@ export class StatusBook {
       state.marks.set(seq, status);
       this.change(MARKS_COLLECTION, markKey(streamId, seq), status);
     }
-    if (seq === state.watermark + 1 && status === 1) {
-      let w = state.watermark;
-      // Above the watermark an explicit 1 means processed: fold the run that now follows W.
-      while (state.marks.get(w + 1) === 1) {
-        w++;
-        state.marks.delete(w);
-        this.change(MARKS_COLLECTION, markKey(streamId, w), undefined);
-      }
-      this.setWatermark(state, w);
-    }
-    return this.scheduleFlush();
   }
 
   /** Removes the stored state of a stream incarnation (after its stream is deleted). */

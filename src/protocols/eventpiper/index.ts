@@ -80,8 +80,14 @@ class EventPiperServer implements EventPiperListener {
   async stop(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const set of this.consumers.values()) for (const session of set) session.close(false);
+    // Ended streams leave keep-alive connections that go idle a moment later; reap them as they do.
+    const reaper = setInterval(() => this.server.closeIdleConnections(), 20);
     this.server.closeIdleConnections();
-    await closed;
+    try {
+      await closed;
+    } finally {
+      clearInterval(reaper);
+    }
     await this.mirror?.stop();
     await this.source.stop();
     this.bound = undefined;

@@ -15,12 +15,22 @@ export class User {
 }
 
 /**
+ * Ids below this are kept in an array indexed by id (at most 8 MiB of references), others in a
+ * map: most mazes number their users from 1.
+ */
+const DENSE_IDS = 1 << 20;
+
+/**
  * The follower graph: the only state of the maze that grows, and only with the number of
  * users. A user record is created by a follow naming it or by a client registering as it, and is
  * kept for good: follower sets of other users may point to it.
  */
 export class FollowerGraph {
-  private readonly users = new Map<number, User>();
+  /** Users with small non-negative ids, indexed by id (the common case; no hashing). */
+  private readonly dense: Array<User | undefined> = [];
+  /** Every other user (negative or large ids). */
+  private readonly sparse = new Map<number, User>();
+  private count = 0;
   private changes: Set<User> | undefined;
   private edgeCount = 0;
 
@@ -31,17 +41,23 @@ export class FollowerGraph {
 
   /** The user with this id, created when absent. */
   user(id: number): User {
-    let user = this.users.get(id);
+    let user = this.find(id);
     if (user === undefined) {
       user = new User(id);
-      this.users.set(id, user);
+      this.count++;
+      if (id >= 0 && id < DENSE_IDS) {
+        const dense = this.dense;
+        while (dense.length <= id) dense.push(undefined);
+        dense[id] = user;
+      } else this.sparse.set(id, user);
     }
     return user;
   }
 
   /** The user with this id, if the graph knows it. */
   find(id: number): User | undefined {
-    return this.users.get(id);
+    if (id >= 0 && id < DENSE_IDS) return id < this.dense.length ? this.dense[id] : undefined;
+    return this.sparse.get(id);
   }
 
   /** `from` follows `to` (idempotent); returns `to`. */
@@ -61,18 +77,18 @@ export class FollowerGraph {
 
   /** `from` stops following `to` (a no-op when it did not). */
   unfollow(fromId: number, toId: number): void {
-    const followers = this.users.get(toId)?.followers;
-    const from = this.users.get(fromId);
-    if (followers === undefined || from === undefined) return;
-    if (followers.delete(from)) {
+    const to = this.find(toId);
+    const from = this.find(fromId);
+    if (to === undefined || from === undefined || to.followers === undefined) return;
+    if (to.followers.delete(from)) {
       this.edgeCount--;
-      this.changes?.add(this.users.get(toId)!);
+      this.changes?.add(to);
     }
   }
 
   /** Number of users known. */
   get size(): number {
-    return this.users.size;
+    return this.count;
   }
 
   /** Number of follow relations. */
@@ -99,7 +115,7 @@ export class FollowerGraph {
 
   /** Every user with followers, with their follower ids (tests, full snapshots). */
   *entries(): Generator<{ id: number; followers: number[] }> {
-    for (const user of this.users.values()) if (user.followers !== undefined && user.followers.size > 0) yield { id: user.id, followers: followerIds(user) };
+    for (const user of [...this.dense, ...this.sparse.values()]) if (user !== undefined) (user.followers !== undefined && user.followers.size > 0) yield { id: user.id, followers: followerIds(user) };
   }
 }
 

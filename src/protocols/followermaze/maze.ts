@@ -78,18 +78,26 @@ export class FollowerMaze implements SequencedSink, Outbox {
 
   // ── source side ──────────────────────────────────────────────────────────────
 
-  /** One source line `buf[start, end)` without its `\n`. */
-  acceptLine(buf: Uint8Array, start: number, end: number): void {
-    while (start < end && buf[start] === 0x0d) start++;
-    while (end > start && buf[end - 1] === 0x0d) end--;
+  /**
+   * Takes the complete lines of `buf[pos, end)` (each ending in `\n`); returns where the
+   * incomplete last line, if any, begins (`end` when there is none). Lines longer than
+   * `maxLineBytes` are dropped as malformed.
+   */
+  consume(buf: Uint8Array, pos: number, end: number, maxLineBytes: number): number {
     const parser = this.parser;
-    const code = parser.parse(buf, start, end);
-    if (code !== LINE_OK) {
-      this.malformed(code, buf, start, end);
-      return;
+    const sequencer = this.sequencer;
+    while (pos < end) {
+      const nl = parser.scanLine(buf, pos, end);
+      if (nl < 0) return pos;
+      if (nl - pos > maxLineBytes) this.lineTooLong(nl - pos);
+      else if (parser.code !== LINE_OK) this.malformed(parser.code, buf, parser.lineStart, parser.lineEnd);
+      else {
+        const outcome = sequencer.offer(parser.seq, parser.type, parser.from, parser.to, buf, parser.lineStart, parser.lineEnd);
+        if (outcome >= OFFER_STALE) this.refused(outcome, parser.seq);
+      }
+      pos = nl + 1;
     }
-    const outcome = this.sequencer.offer(parser.seq, parser.type, parser.from, parser.to, buf, start, end);
-    if (outcome >= OFFER_STALE) this.refused(outcome, parser.seq);
+    return end;
   }
 
   /** A source line longer than the limit (its bytes were not kept). */

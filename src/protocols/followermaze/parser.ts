@@ -37,43 +37,56 @@ export function lineErrorReason(code: number): string {
 
 const PIPE = 0x7c;
 const CR = 0x0d;
+const LF = 0x0a;
+const SAFE_LIMIT = Math.floor(Number.MAX_SAFE_INTEGER / 10);
 
 /**
  * Parses `buf[start, end)` as a decimal integer the way Go's `strconv.Atoi` does, limited to
  * safe integers. Returns NaN when the range is not one.
  */
 export function parseDecimal(buf: Uint8Array, start: number, end: number): number {
-  if (start >= end) return NaN;
-  let i = start;
-  let negative = false;
-  const first = buf[i]!;
-  if (first === 0x2d || first === 0x2b) {
-    negative = first === 0x2d;
-    if (++i === end) return NaN;
-  }
-  let value = 0;
-  for (; i < end; i++) {
-    const digit = buf[i]! - 0x30;
-    if (digit < 0 || digit > 9) return NaN;
-    // value * 10 + digit must stay a safe integer (no precision is ever lost).
-    if (value > SAFE_LIMIT) return NaN;
-    value = value * 10 + digit;
-    if (value > Number.MAX_SAFE_INTEGER) return NaN;
-  }
-  return negative ? -value : value;
+  const scanner = new DecimalScanner();
+  return scanner.scan(buf, start, end) === end ? scanner.value : NaN;
 }
 
-const SAFE_LIMIT = Math.floor(Number.MAX_SAFE_INTEGER / 10);
+/** Reads one Atoi-style integer where it starts; the base of the line parser. */
+class DecimalScanner {
+  /** The integer read by the last successful `scan`. */
+  value = 0;
 
-/** The range of a line left after go-eventserver's trim of `\r` from both ends. */
-export function trimCarriageReturns(buf: Uint8Array, start: number, end: number): { start: number; end: number } {
-  while (start < end && buf[start] === CR) start++;
-  while (end > start && buf[end - 1] === CR) end--;
-  return { start, end };
+  /** Reads a sign and digits from `buf[i]`; returns where they end, or -1 when there are none or too many. */
+  scan(buf: Uint8Array, i: number, end: number): number {
+    let negative = false;
+    if (i < end) {
+      const c = buf[i]!;
+      if (c === 0x2d || c === 0x2b) {
+        negative = c === 0x2d;
+        i++;
+      }
+    }
+    const first = i;
+    let value = 0;
+    for (; i < end; i++) {
+      const digit = buf[i]! - 0x30;
+      if (digit < 0 || digit > 9) break;
+      // value * 10 + digit must stay a safe integer (no precision is ever lost).
+      if (value > SAFE_LIMIT) return -1;
+      value = value * 10 + digit;
+    }
+    if (i === first || value > Number.MAX_SAFE_INTEGER) return -1;
+    this.value = negative ? -value : value;
+    return i;
+  }
 }
 
-/** Parses event lines; read `seq`, `type`, `from`, `to` after a successful `parse`. */
-export class EventLineParser {
+/**
+ * Parses event lines in one pass over their bytes, finding the line's end as it goes. After
+ * `scanLine`, `code` says whether the line is valid; if so `seq`, `type`, `from`, `to` hold its
+ * fields and `lineStart`..`lineEnd` its text without the line ending (what is forwarded).
+ */
+export class EventLineParser extends DecimalScanner {
+  /** LINE_OK or what is wrong with the line. */
+  code = LINE_OK;
   seq = 0;
   /** One of FOLLOW, UNFOLLOW, BROADCAST, PRIVATE, STATUS. */
   type = 0;
@@ -81,63 +94,82 @@ export class EventLineParser {
   from = 0;
   /** The to user id (F, U, P); 0 otherwise. */
   to = 0;
+  lineStart = 0;
+  lineEnd = 0;
 
   /**
-   * Parses `buf[start, end)`: one line without its `\n` and with `\r` already trimmed from both
-   * ends. Returns LINE_OK or the code of what is wrong.
+   * Parses the line starting at `pos`; returns the index of its `\n`, or -1 when `buf[pos, end)`
+   * holds no complete line. Like go-eventserver, `\r` is trimmed from both ends of the line.
    */
-  parse(buf: Uint8Array, start: number, end: number): number {
-    // Find up to four separators: a fifth field is already too many.
-    const p1 = indexOfPipe(buf, start, end);
-    if (p1 < 0) return BAD_FIELD_COUNT;
-    const p2 = indexOfPipe(buf, p1 + 1, end);
-    const p3 = p2 < 0 ? -1 : indexOfPipe(buf, p2 + 1, end);
-    if (p3 >= 0 && indexOfPipe(buf, p3 + 1, end) >= 0) return BAD_FIELD_COUNT;
-    const fields = p2 < 0 ? 2 : p3 < 0 ? 3 : 4;
-
-    const seq = parseDecimal(buf, start, p1);
-    if (seq !== seq) return BAD_SEQ;
-    const typeEnd = p2 < 0 ? end : p2;
-    if (typeEnd - p1 !== 2) return BAD_TYPE;
-    const type = buf[p1 + 1]!;
+  scanLine(buf: Uint8Array, pos: number, end: number): number {
+    let i = pos;
+    while (i < end && buf[i] === CR) i++;
+    this.lineStart = i;
+    i = this.scan(buf, i, end);
+    if (i < 0) return this.malformed(buf, pos, end, BAD_SEQ);
+    if (buf[i] !== PIPE) return this.malformed(buf, pos, end, i < end && (buf[i] === CR || buf[i] === LF) ? BAD_FIELD_COUNT : BAD_SEQ);
+    const seq = this.value;
+    const type = i + 1 < end ? buf[i + 1]! : -1;
+    i += 2;
+    const next = i < end ? buf[i]! : -1;
+    if (next !== PIPE && next !== CR && next !== LF) return this.malformed(buf, pos, end, BAD_TYPE);
     switch (type) {
-      case FOLLOW:
-      case UNFOLLOW:
-      case PRIVATE: {
-        if (fields !== 4) return BAD_FIELD_COUNT;
-        const from = parseDecimal(buf, p2 + 1, p3);
-        if (from !== from) return BAD_FROM;
-        const to = parseDecimal(buf, p3 + 1, end);
-        if (to !== to) return BAD_TO;
-        this.from = from;
-        this.to = to;
-        break;
-      }
       case BROADCAST:
-        if (fields !== 2) return BAD_FIELD_COUNT;
         this.from = 0;
         this.to = 0;
         break;
-      case STATUS: {
-        if (fields !== 3) return BAD_FIELD_COUNT;
-        const from = parseDecimal(buf, p2 + 1, end);
-        if (from !== from) return BAD_FROM;
-        this.from = from;
+      case STATUS:
+        if (next !== PIPE) return this.malformed(buf, pos, end, BAD_FIELD_COUNT);
+        i = this.scan(buf, i + 1, end);
+        if (i < 0) return this.malformed(buf, pos, end, BAD_FROM);
+        this.from = this.value;
         this.to = 0;
         break;
-      }
+      case FOLLOW:
+      case UNFOLLOW:
+      case PRIVATE:
+        if (next !== PIPE) return this.malformed(buf, pos, end, BAD_FIELD_COUNT);
+        i = this.scan(buf, i + 1, end);
+        if (i < 0) return this.malformed(buf, pos, end, BAD_FROM);
+        if (buf[i] !== PIPE) return this.malformed(buf, pos, end, i < end && (buf[i] === CR || buf[i] === LF) ? BAD_FIELD_COUNT : BAD_FROM);
+        this.from = this.value;
+        i = this.scan(buf, i + 1, end);
+        if (i < 0) return this.malformed(buf, pos, end, BAD_TO);
+        this.to = this.value;
+        break;
       default:
-        return BAD_TYPE;
+        return this.malformed(buf, pos, end, BAD_TYPE);
     }
+    this.lineEnd = i;
+    while (i < end && buf[i] === CR) i++;
+    if (i >= end || buf[i] !== LF) return this.malformed(buf, pos, end, buf[i] === PIPE ? BAD_FIELD_COUNT : type === BROADCAST ? BAD_FIELD_COUNT : type === STATUS ? BAD_FROM : BAD_TO);
     this.seq = seq;
     this.type = type;
-    return LINE_OK;
+    this.code = LINE_OK;
+    return i;
+  }
+
+  /** Records why the line is malformed and finds its end (the text range is trimmed for logs). */
+  private malformed(buf: Uint8Array, pos: number, end: number, code: number): number {
+    this.code = code;
+    let nl = pos;
+    while (nl < end && buf[nl] !== LF) nl++;
+    if (nl === end) return -1;
+    let start = pos;
+    let stop = nl;
+    while (start < stop && buf[start] === CR) start++;
+    while (stop > start && buf[stop - 1] === CR) stop--;
+    this.lineStart = start;
+    this.lineEnd = stop;
+    return nl;
   }
 }
 
-function indexOfPipe(buf: Uint8Array, start: number, end: number): number {
-  for (let i = start; i < end; i++) if (buf[i] === PIPE) return i;
-  return -1;
+/** The range of a line left after go-eventserver's trim of `\r` from both ends. */
+export function trimCarriageReturns(buf: Uint8Array, start: number, end: number): { start: number; end: number } {
+  while (start < end && buf[start] === CR) start++;
+  while (end > start && buf[end - 1] === CR) end--;
+  return { start, end };
 }
 
 /**

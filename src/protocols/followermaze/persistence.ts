@@ -60,8 +60,8 @@ export class MazePersistence {
     this.savedNext = state.next;
     const waiting = state.waiting ?? [];
     for (const line of waiting) {
-      const bytes = Buffer.from(line, 'latin1');
-      this.maze.acceptLine(bytes, 0, bytes.length);
+      const bytes = Buffer.from(`${line}\n`, 'latin1');
+      this.maze.consume(bytes, 0, bytes.length, bytes.length);
     }
     // Saved waiting events are in memory again: the next snapshot must write the state without them.
     if (waiting.length > 0) this.savedNext = -1;

@@ -22,21 +22,10 @@ export class SourceConnection {
   ) {}
 
   readonly onData = (chunk: Buffer): void => {
-    const end = chunk.length;
-    let pos = this.carry !== undefined || this.skipping ? this.continueLine(chunk) : 0;
-    const maze = this.maze;
-    const max = this.maxLineBytes;
-    while (pos < end) {
-      let nl = pos;
-      while (nl < end && chunk[nl] !== LF) nl++;
-      if (nl === end) {
-        this.keepPartial(chunk, pos, end);
-        return;
-      }
-      if (nl - pos > max) maze.lineTooLong(nl - pos);
-      else maze.acceptLine(chunk, pos, nl);
-      pos = nl + 1;
-    }
+    const pos = this.carry !== undefined || this.skipping ? this.continueLine(chunk) : 0;
+    if (pos >= chunk.length) return;
+    const rest = this.maze.consume(chunk, pos, chunk.length, this.maxLineBytes);
+    if (rest < chunk.length) this.keepPartial(chunk, rest, chunk.length);
   };
 
   /** Called when the connection closed: a partial last line is dropped. */
@@ -71,13 +60,14 @@ export class SourceConnection {
       this.maze.lineTooLong(length);
       return nl + 1;
     }
-    const line = Buffer.concat([carry, nl < 0 ? chunk : chunk.subarray(0, nl)], length);
     if (nl < 0) {
-      this.carry = line;
+      this.carry = Buffer.concat([carry, chunk], length);
       return chunk.length;
     }
+    // The completed line, with its \n, parsed like any other.
+    const line = Buffer.concat([carry, chunk.subarray(0, nl + 1)], length + 1);
     this.carry = undefined;
-    this.maze.acceptLine(line, 0, length);
+    this.maze.consume(line, 0, line.length, this.maxLineBytes);
     return nl + 1;
   }
 

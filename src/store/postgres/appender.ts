@@ -29,7 +29,7 @@ export interface AppenderHooks {
 }
 
 /** Batches sent and not yet answered: the next batch is built while these commit. */
-const MAX_BATCHES_IN_FLIGHT = 3;
+const MAX_BATCHES_IN_FLIGHT = Number(process.env.HERALD_PG_INFLIGHT ?? 3); // TEMP experiment
 /** A batch stops growing past this many events (one call is never split: it is atomic). */
 const MAX_BATCH_EVENTS = 5000;
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AppendResult, EventInput, StoredEvent } from '../../core/event.js';
 import { HeraldError } from '../../core/errors.js';
 import { assertStreamName } from '../../core/names.js';
@@ -33,6 +34,9 @@ export interface PostgresStoreOptions {
 }
 
 const DEFAULT_READ_LIMIT = 1000;
+/** The lease that lets one node at a time apply retention (every node's hub runs the timer). */
+const RETENTION_LEASE = 'herald.retention';
+const RETENTION_LEASE_MS = 60_000;
 /** Attempts for a statement the server aborted before it ran (or an idempotent read). */
 const ATTEMPTS = 3;
 
@@ -69,6 +73,8 @@ export class PostgresStore implements Store {
   private reachable = false;
   private probe: NodeJS.Timeout | undefined;
   private purging: Promise<void> | undefined;
+  /** This store's name as a lease holder: unique per process and open. */
+  private readonly holder = `${process.pid}-${randomUUID()}`;
 
   constructor(options: PostgresStoreOptions) {
     this.names = new SchemaNames(options.schema ?? 'herald');
@@ -113,6 +119,7 @@ export class PostgresStore implements Store {
     clearTimeout(this.probe);
     await this.appender.drain();
     await this.purging;
+    if (this.reachable) await this.state.releaseLease(RETENTION_LEASE, this.holder).catch(() => undefined);
     await this.endClients();
     this.opened = false;
   }
@@ -296,8 +303,13 @@ export class PostgresStore implements Store {
     })();
   }
 
+  /**
+   * Applies retention, on one node at a time: the node holding the retention lease (renewed on
+   * each run, taken over by another node once it lapses) does the work; the others return 0.
+   */
   async applyRetention(now: Date = new Date()): Promise<number> {
     if (!this.isOpen) return 0;
+    if (!(await this.retrying(() => this.state.acquireLease(RETENTION_LEASE, this.holder, RETENTION_LEASE_MS), true))) return 0;
     let removed = 0;
     for (const { name, retention } of await this.retrying(() => this.tables.retained(), true)) {
       if (retention.maxCount === undefined && retention.maxAgeMs === undefined) continue;
