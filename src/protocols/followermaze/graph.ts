@@ -115,7 +115,9 @@ export class FollowerGraph {
 
   /** Every user with followers, with their follower ids (tests, full snapshots). */
   *entries(): Generator<{ id: number; followers: number[] }> {
-    for (const user of [...this.dense, ...this.sparse.values()]) if (user !== undefined) (user.followers !== undefined && user.followers.size > 0) yield { id: user.id, followers: followerIds(user) };
+    for (const user of [...this.dense, ...this.sparse.values()]) {
+      if (user?.followers !== undefined && user.followers.size > 0) yield { id: user.id, followers: followerIds(user) };
+    }
   }
 }
 

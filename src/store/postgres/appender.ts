@@ -28,10 +28,16 @@ export interface AppenderHooks {
   connectionLost(err: unknown): void;
 }
 
-/** Batches sent and not yet answered: the next batch is built while these commit. */
-const MAX_BATCHES_IN_FLIGHT = Number(process.env.HERALD_PG_INFLIGHT ?? 3); // TEMP experiment
 /** A batch stops growing past this many events (one call is never split: it is atomic). */
 const MAX_BATCH_EVENTS = 5000;
+/**
+ * PostgreSQL runs the batches of one connection one after another, each paying a commit (a WAL
+ * flush). So a second batch is sent while one is running only when it is big: small appends
+ * wait and join the next batch, which keeps the number of commits down under many small
+ * publishers, while bulk ingest still overlaps building one batch with committing another.
+ */
+const MAX_BATCHES_IN_FLIGHT = 2;
+const PIPELINE_MIN_EVENTS = MAX_BATCH_EVENTS / 2;
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 /** Attempts for a batch the server aborted (deadlock, id race, restarted server). */
 const MAX_ATTEMPTS = 5;
@@ -49,15 +55,16 @@ interface AnswerRow {
 /**
  * Group commit for the postgres store: every append call of one event-loop turn goes into one
  * call of the schema's `append` function, which is one round trip and one transaction, however
- * many callers and events it carries. Up to three batches are pipelined on the writer
- * connection; later calls queue and form the next batch, so under load batches grow instead of
- * multiplying.
+ * many callers and events it carries. Calls that arrive while a batch commits queue
+ * and form the next batch, so under load batches grow instead of multiplying.
  *
  * Seqs are assigned by the database under the stream's row lock, never here: a failed batch
  * leaves nothing to undo, and nodes sharing the database can never hand out the same seq.
  */
 export class Appender {
   private queue: PendingAppend[] = [];
+  /** Events in the queue. */
+  private queued = 0;
   private scheduled = false;
   private inFlight = 0;
   private idle: Array<() => void> = [];
@@ -77,6 +84,7 @@ export class Appender {
   append(records: EventRecord[], createStreams: boolean): Promise<AppendResult[]> {
     return new Promise((resolve, reject) => {
       this.queue.push({ records, createStreams, resolve, reject });
+      this.queued += records.length;
       this.schedule();
     });
   }
@@ -87,16 +95,9 @@ export class Appender {
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
-  /** Rejects everything queued (not what is in flight: the database decides those). */
-  rejectQueued(err: unknown): void {
-    const queued = this.queue;
-    this.queue = [];
-    for (const op of queued) op.reject(err);
-    this.checkIdle();
-  }
-
   private schedule(): void {
     if (this.scheduled || this.queue.length === 0 || this.inFlight >= MAX_BATCHES_IN_FLIGHT) return;
+    if (this.inFlight > 0 && this.queued < PIPELINE_MIN_EVENTS) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -118,6 +119,7 @@ export class Appender {
       take++;
     }
     const ops = this.queue.splice(0, take);
+    this.queued -= events;
     this.inFlight++;
     void this.run(ops).finally(() => {
       this.inFlight--;
