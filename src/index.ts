@@ -6,6 +6,7 @@ export type { Listener } from './core/listener.js';
 export type { Store, StreamInfo, StreamOptions, RetentionPolicy, ReadOptions, AppendOptions } from './store/types.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory.js';
 export { LmdbStore, type LmdbStoreOptions } from './store/lmdb.js';
+export { PostgresStore, type PostgresStoreOptions } from './store/postgres/index.js';
 export { createStore } from './store/index.js';
 export { configSchema, type HeraldConfig, type HeraldConfigInput } from './config/schema.js';
 export { HeraldMetrics } from './observability/metrics.js';

@@ -115,6 +115,7 @@ class HarnessRun implements ClientEvents {
     this.heldOutstanding = (o.holdBack?.length ?? 0) > 0;
   }
 
+  /** The ending of a registration line. */
   private lineEnding(): string {
     const e = this.o.lineEnding ?? 'lf';
     return e === 'lf' ? '\n' : e === 'crlf' ? '\r\n' : this.random.below(2) === 0 ? '\n' : '\r\n';
@@ -267,16 +268,20 @@ class HarnessRun implements ClientEvents {
     const maxPending = o.maxPending ?? 1_000_000;
     const overlong = o.overlongLineBytes ?? 0;
     const held = new Set(o.holdBack ?? []);
-    const heldLines: Buffer[] = [];
-    const lines = Buffer.allocUnsafe((maxBatch + 1) * 64 + overlong);
-    const starts = new Int32Array(maxBatch + 1);
-    const ends = new Int32Array(maxBatch + 1);
+    const heldEvents: Array<[seq: number, type: number, from: number, to: number]> = [];
+    // A batch is kept as fields and rendered straight into the output in shuffled order.
+    const seqs = new Float64Array(maxBatch + 1);
+    const types = new Int32Array(maxBatch + 1);
+    const froms = new Int32Array(maxBatch + 1);
+    const tos = new Int32Array(maxBatch + 1);
     const order = new Int32Array(maxBatch + 1);
-    let out = Buffer.allocUnsafe(flushBytes + (maxBatch + 1) * 66 + overlong);
+    const lineRoom = 2 * 17 + 4 + 2;
+    let out = Buffer.allocUnsafe(flushBytes + (maxBatch + 1) * lineRoom + overlong);
     let outLength = 0;
     let batchNo = 0;
     let sinceReconnect = 0;
-    const fixedEnding = (o.lineEnding ?? 'lf') !== 'mixed' ? this.lineEnding() : undefined;
+    const mixedEndings = (o.lineEnding ?? 'lf') === 'mixed';
+    const crlf = (o.lineEnding ?? 'lf') === 'crlf';
 
     const flush = async (): Promise<void> => {
       if (outLength === 0) return;
@@ -287,43 +292,46 @@ class HarnessRun implements ClientEvents {
       if (!source.write(chunk)) await once(source, 'drain');
       else await yieldTurn();
     };
+    const endLine = (): void => {
+      if (crlf || (mixedEndings && this.random.below(2) === 0)) out[outLength++] = 0x0d;
+      out[outLength++] = 0x0a;
+    };
 
     let seq = 1;
     while (seq <= o.totalEvents) {
       const size = Math.min(1 + this.random.below(maxBatch), o.totalEvents - seq + 1);
       let k = 0;
-      let at = 0;
       for (let i = 0; i < size; i++, seq++) {
         const e = this.model.next();
         if (e.count > 0) {
           this.notifications += e.count;
           if (this.verify) {
-            for (let r = 0; r < e.count; r++) this.clients[e.recipients[r]!]!.expect(seq, e.type, e.from, e.to);
+            const recipients = e.recipients;
+            for (let r = 0; r < e.count; r++) this.clients[recipients[r]!]!.expect(seq, e.type, e.from, e.to);
             this.pending += e.count;
           }
         }
-        const end = writeEventLine(lines, at, seq, e.type, e.from, e.to);
-        if (held.has(seq)) heldLines.push(Buffer.from(lines.subarray(at, end)));
+        if (held.size > 0 && held.has(seq)) heldEvents.push([seq, e.type, e.from, e.to]);
         else {
-          starts[k] = at;
-          ends[k++] = end;
-          at = end;
+          seqs[k] = seq;
+          types[k] = e.type;
+          froms[k] = e.from;
+          tos[k++] = e.to;
         }
       }
+      let malformed: string | undefined;
       if (o.malformedRate !== undefined && this.random.float() < o.malformedRate) {
-        const bad = overlong > 0 && this.random.below(8) === 0 ? 'x'.repeat(overlong) : MALFORMED[this.random.below(MALFORMED.length)]!;
-        at += lines.write(bad, at, 'latin1');
-        starts[k] = at - bad.length;
-        ends[k++] = at;
+        malformed = overlong > 0 && this.random.below(8) === 0 ? 'x'.repeat(overlong) : MALFORMED[this.random.below(MALFORMED.length)]!;
+        types[k++] = -1;
         this.malformedSent++;
       }
       for (let i = 0; i < k; i++) order[i] = i;
       this.random.shuffle(order, k);
       for (let i = 0; i < k; i++) {
         const j = order[i]!;
-        outLength += lines.copy(out, outLength, starts[j]!, ends[j]!);
-        const ending = fixedEnding ?? this.lineEnding();
-        outLength += out.write(ending, outLength, 'latin1');
+        if (types[j] === -1) outLength += out.write(malformed!, outLength, 'latin1');
+        else outLength = writeEventLine(out, outLength, seqs[j]!, types[j]!, froms[j]!, tos[j]!);
+        endLine();
       }
       batchNo++;
       sinceReconnect += size;
@@ -337,10 +345,9 @@ class HarnessRun implements ClientEvents {
       while (this.verify && this.pending > maxPending && !this.heldOutstanding && this.failures.length === 0) await this.waitForProgress(1000);
       if (this.failures.length > 0 || this.clients.some((c) => c.failure !== undefined)) break;
     }
-    for (const line of heldLines) {
-      line.copy(out, outLength);
-      outLength += line.length;
-      outLength += out.write(fixedEnding ?? this.lineEnding(), outLength, 'latin1');
+    for (const [hSeq, type, from, to] of heldEvents) {
+      outLength = writeEventLine(out, outLength, hSeq, type, from, to);
+      endLine();
       if (outLength >= flushBytes) await flush();
     }
     await flush();

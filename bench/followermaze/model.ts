@@ -172,14 +172,19 @@ export class MazeModel {
 
 /** Writes `n` (a non-negative integer) as decimal digits at `buf[at]`; returns the end. */
 export function writeDecimal(buf: Uint8Array, at: number, n: number): number {
-  if (n === 0) {
-    buf[at] = 0x30;
-    return at + 1;
-  }
-  let digits = 0;
-  for (let m = n; m > 0; m = Math.floor(m / 10)) digits++;
+  let digits = 1;
+  for (let p = 10; p <= n; p *= 10) digits++;
   let i = at + digits;
-  for (let m = n; m > 0; m = Math.floor(m / 10)) buf[--i] = 0x30 + (m % 10);
+  if (n < 2147483648) {
+    let m = n | 0;
+    do {
+      const q = (m / 10) | 0;
+      buf[--i] = 0x30 + m - q * 10;
+      m = q;
+    } while (m > 0);
+  } else {
+    for (let m = n; i > at; m = Math.floor(m / 10)) buf[--i] = 0x30 + (m % 10);
+  }
   return at + digits;
 }
 

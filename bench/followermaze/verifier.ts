@@ -116,16 +116,10 @@ export class VerifyingClient {
     let end = nl;
     if (end > start && buf[end - 1] === 0x0d) end--;
     // Numbers are compared as parsed values in canonical form (what the harness sent).
-    let o = start;
-    const expectNumber = (n: number): boolean => {
-      const begin = o;
-      let value = 0;
-      while (o < end && buf[o]! >= 0x30 && buf[o]! <= 0x39) value = value * 10 + buf[o++]! - 0x30;
-      return o > begin && value === n && (buf[begin] !== 0x30 || o - begin === 1);
-    };
-    let ok = expectNumber(seq) && buf[o++] === 0x7c && buf[o++] === type;
-    if (ok && type !== B) ok = buf[o++] === 0x7c && expectNumber(from);
-    if (ok && type !== B && type !== S) ok = buf[o++] === 0x7c && expectNumber(to);
+    let o = this.number(buf, start, end, seq);
+    let ok = o > 0 && buf[o++] === 0x7c && buf[o++] === type;
+    if (ok && type !== B) ok = buf[o++] === 0x7c && (o = this.number(buf, o, end, from)) > 0;
+    if (ok && type !== B && type !== S) ok = buf[o++] === 0x7c && (o = this.number(buf, o, end, to)) > 0;
     if (!ok || o !== end) {
       const expected = type === B ? `${seq}|B` : type === S ? `${seq}|S|${from}` : `${seq}|${String.fromCharCode(type)}|${from}|${to}`;
       this.fail(`expected ${JSON.stringify(expected)}, received ${JSON.stringify(buf.toString('latin1', start, nl + 1))} (after ${this.received} correct)`);
@@ -135,6 +129,14 @@ export class VerifyingClient {
     this.size--;
     this.received++;
     return true;
+  }
+
+  /** Reads a canonical decimal at `buf[at]`; returns where it ends, or -1 unless it is `n`. */
+  private number(buf: Buffer, at: number, end: number, n: number): number {
+    let o = at;
+    let value = 0;
+    while (o < end && buf[o]! >= 0x30 && buf[o]! <= 0x39) value = value * 10 + buf[o++]! - 0x30;
+    return o > at && value === n && (buf[at] !== 0x30 || o - at === 1) ? o : -1;
   }
 
   private fail(message: string): void {

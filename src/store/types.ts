@@ -72,6 +72,11 @@ export type AppendListener = (stream: string, head: number) => void;
 export interface Store {
   /** "memory", "lmdb", "postgres": shown in logs and metrics. */
   readonly kind: string;
+  /**
+   * True when other processes write the same store (several Herald nodes on one database):
+   * adapters then re-read their own state (e.g. webhook subscriptions) now and then.
+   */
+  readonly shared?: boolean;
   open(): Promise<void>;
   /** Finishes every pending write, then closes. Appends after close reject with `store_closed`. */
   close(): Promise<void>;

@@ -45,6 +45,9 @@ describe('herald serve', () => {
 
   it('can be turned off', async () => {
     served = await serve(['--memory', '--port', '0'], { HERALD_EVENTBUS_ENABLED: 'false' });
+    // The follower-maze listeners start after the event-bus one: once they are up, it would be too.
+    await served.waitForLog((l) => l.listener === 'followermaze-clients');
     expect(served.logs.some((l) => l.listener === 'eventbus')).toBe(false);
+    expect(served.logs.some((l) => String(l.msg).includes('event-bus'))).toBe(false);
   });
 });

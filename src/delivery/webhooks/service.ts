@@ -34,16 +34,19 @@ export class WebhookService {
   private readonly log: Logger;
   /** This process's lease holder name. */
   private readonly holder = `node-${randomUUID()}`;
-  private started = false;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly hub: Hub,
     private readonly config: HeraldConfig,
     logger: Logger,
+    /** Default: registered on the hub's registry (a second service on one hub needs its own). */
+    metrics?: WebhookMetrics,
   ) {
     this.log = logger.child({ component: 'webhook' });
     this.sender = new WebhookSender({ maxResponseBytes: config.webhooks.maxResponseBytes, connectionsPerOrigin: config.webhooks.maxConnectionsPerOrigin });
-    this.metrics = new WebhookMetrics(hub.metrics.registry);
+    this.metrics = metrics ?? new WebhookMetrics(hub.metrics.registry);
   }
 
   /** Syncs declared subscriptions into the store and starts every lane. */
@@ -58,11 +61,16 @@ export class WebhookService {
     }
     for (const d of declared) stored.set(d.id, await this.syncDeclared(d, stored.get(d.id)));
     for (const sub of stored.values()) this.startLane(sub);
-    this.started = true;
+    if (this.hub.store.shared) {
+      this.syncTimer = setInterval(() => {
+        this.syncing = this.syncing.then(() => this.sync()).catch((err: unknown) => this.log.error({ err }, 're-reading the subscriptions failed'));
+      }, this.config.webhooks.syncIntervalMs);
+    }
   }
 
   async stop(): Promise<void> {
-    this.started = false;
+    clearInterval(this.syncTimer);
+    await this.syncing;
     await Promise.all([...this.lanes.values()].map((lane) => lane.dispose()));
     this.lanes.clear();
     await this.sender.close();
@@ -165,6 +173,24 @@ export class WebhookService {
     return { fromSeq };
   }
 
+  /**
+   * On a shared store, other nodes create, change and delete subscriptions: start, restart or
+   * stop lanes to match what is stored (the leases decide which node drives each lane).
+   */
+  private async sync(): Promise<void> {
+    const stored = new Map((await this.hub.store.kvList<Subscription>(SUBSCRIPTIONS, { limit: 1_000_000 })).map((e) => [e.key, e.value]));
+    for (const [id, lane] of this.lanes) {
+      const sub = stored.get(id);
+      if (sub === undefined) {
+        this.lanes.delete(id);
+        await lane.dispose();
+      } else if (sub.updated !== lane.subscription.updated) {
+        await this.adopt(lane, sub);
+      }
+    }
+    for (const [id, sub] of stored) if (!this.lanes.has(id)) this.startLane(sub);
+  }
+
   // ---- internals ----------------------------------------------------------------------------
 
   private lane(id: string): DeliveryLane {
@@ -206,9 +232,14 @@ export class WebhookService {
     this.log.warn({ endpoint: id, reason }, 'webhook endpoint disabled');
   }
 
-  /** Swaps in changed settings; a changed stream or filter needs a fresh lane. */
+  /** Saves changed settings and applies them to the lane. */
   private async replace(lane: DeliveryLane, next: Subscription): Promise<void> {
     await this.save(next);
+    await this.adopt(lane, next);
+  }
+
+  /** Applies changed settings; a changed filter, concurrency or policy needs a fresh lane. */
+  private async adopt(lane: DeliveryLane, next: Subscription): Promise<void> {
     const prev = lane.subscription;
     if (JSON.stringify(prev.filter) !== JSON.stringify(next.filter) || prev.maxInFlight !== next.maxInFlight || prev.policy !== next.policy) {
       await lane.dispose();
