@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { AUTH, CLIENT } from '../bench/eventbus/herald.js';
 import { pipeline } from '../bench/eventbus/pipeline.js';
 const data = mkdtempSync('/tmp/hp-');
-const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', '/tmp/ebprof', 'dist/cli/main.js', 'serve', '--port', '0', '--data', data], { env: { ...process.env, HERALD_EVENTBUS_PORT: '0', HERALD_EVENTBUS_CLIENTS: JSON.stringify([CLIENT]), HERALD_FOLLOWERMAZE_ENABLED: 'false' }, stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', '/tmp/ebprof', 'dist/cli/main.js', 'serve', '--port', '0', ...(process.env.MEM ? ['--memory', '--set', 'store.maxEventsPerStream=2000000'] : ['--data', data])], { env: { ...process.env, HERALD_EVENTBUS_PORT: '0', HERALD_EVENTBUS_CLIENTS: JSON.stringify([CLIENT]), HERALD_FOLLOWERMAZE_ENABLED: 'false' }, stdio: ['ignore', 'pipe', 'inherit'] });
 let out = '';
 const port = await new Promise<number>((r) => child.stdout!.on('data', (d) => { out += d; const m = out.match(/"listener":"eventbus","url":"tcp:\/\/[\d.]+:(\d+)"/); if (m) r(Number(m[1])); }));
 const event = JSON.stringify({ type: 'order.created', order: 'A-1042', customer: 'c-77', total: 129.5, currency: 'EUR', items: [{ sku: 'SKU-1', qty: 2 }, { sku: 'SKU-9', qty: 1 }], note: 'x'.repeat(46) });

@@ -7,7 +7,7 @@
  */
 import { report, round } from './lib.js';
 import { AUTH, startHeraldEventBus } from './eventbus/herald.js';
-import { pipeline } from './eventbus/pipeline.js';
+import { pipeline, type PipelineResult } from './eventbus/pipeline.js';
 import { REDIS_HINT, redisBenchmark, startRedis } from './eventbus/redis.js';
 import { metric } from './servers.js';
 
@@ -21,13 +21,22 @@ const event = JSON.stringify({ type: 'order.created', order: 'A-1042', customer:
 const writeLine = `{"operation":"write_event",${AUTH},"body":{"stream_name":"${STREAM}","event":${event}}}`;
 const writeOk = '{"operation":"write_event","status":true}\n';
 
-const herald = await startHeraldEventBus();
-const created = await pipeline(herald.port, `{"operation":"create_stream",${AUTH},"body":{"stream_name":"${STREAM}"}}`, '', 1, 1, 1);
-if (created.requests !== 1) throw new Error('create_stream got no reply');
-await pipeline(herald.port, writeLine, writeOk, Math.min(100_000, REQUESTS), CONNECTIONS, DEPTH); // warm-up
-const heraldResult = await pipeline(herald.port, writeLine, writeOk, REQUESTS, CONNECTIONS, DEPTH);
-const stored = await metric(herald.httpUrl, 'herald_events_appended_total');
-await herald.stop();
+async function measureHerald(store: 'lmdb' | 'memory'): Promise<{ result: PipelineResult; stored: number }> {
+  const herald = await startHeraldEventBus(store);
+  try {
+    const created = await pipeline(herald.port, `{"operation":"create_stream",${AUTH},"body":{"stream_name":"${STREAM}"}}`, '', 1, 1, 1);
+    if (created.requests !== 1) throw new Error('create_stream got no reply');
+    await pipeline(herald.port, writeLine, writeOk, Math.min(100_000, REQUESTS), CONNECTIONS, DEPTH); // warm-up
+    const result = await pipeline(herald.port, writeLine, writeOk, REQUESTS, CONNECTIONS, DEPTH);
+    return { result, stored: await metric(herald.httpUrl, 'herald_events_appended_total') };
+  } finally {
+    await herald.stop();
+  }
+}
+
+const { result: heraldResult, stored } = await measureHerald('lmdb');
+// The same on the memory store: what the protocol and the hub cost without waiting for the disk.
+const { result: memoryResult } = await measureHerald('memory');
 
 const redis = await startRedis();
 let redisRps: number | undefined;
@@ -43,9 +52,10 @@ report({
   name: 'eventbus-write',
   title: `event-bus write_event, ${event.length}-byte events, ${CONNECTIONS} connections pipelining ${DEPTH}, ${REQUESTS.toLocaleString('en')} requests, durable`,
   goal: 'Herald (every reply after its synced commit) >= 0.5x redis-server XADD (appendfsync everysec), redis-benchmark -c 50 -P 16',
-  met: ratio !== undefined && ratio >= 0.5 && heraldResult.unexpected === 0,
+  met: ratio !== undefined && ratio >= 0.5 && heraldResult.unexpected === 0 && memoryResult.unexpected === 0,
   rows: [
     { case: 'herald event-bus write_event, lmdb', 'req/s': round(heraldResult.perSecond), seconds: round(heraldResult.seconds, 2), 'bad replies': heraldResult.unexpected },
+    { case: 'herald, memory store (no disk)', 'req/s': round(memoryResult.perSecond), seconds: round(memoryResult.seconds, 2), 'bad replies': memoryResult.unexpected },
     ...(redisRps !== undefined ? [{ case: `redis ${redis!.version} XADD, appendfsync everysec`, 'req/s': round(redisRps) }] : []),
     ...(ratio !== undefined ? [{ case: 'ratio herald / redis', 'req/s': round(ratio, 2) }] : []),
   ],

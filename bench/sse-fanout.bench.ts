@@ -45,6 +45,12 @@ function rssBytes(pid: number): number {
   return Number(line.replace(/\D+/g, '')) * 1024;
 }
 
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
 
@@ -100,6 +106,7 @@ async function runCase(name: Target['name'], n: number): Promise<Row & { deliver
     // Fixed rate.
     await ask(client, { cmd: 'reset' });
     const total = RATE * FIXED_SECONDS;
+    const cpuBefore = [cpuSeconds(target.pid), cpuSeconds(client.pid!)];
     const start = performance.now();
     for (let i = 0; i < total; i++) {
       const due = start + (i * 1000) / RATE;
@@ -107,6 +114,8 @@ async function runCase(name: Target['name'], n: number): Promise<Row & { deliver
       if (wait > 0) await sleep(wait);
       void publish(target);
     }
+    const fixedSeconds = (performance.now() - start) / 1000;
+    const cpu = [cpuSeconds(target.pid) - cpuBefore[0]!, cpuSeconds(client.pid!) - cpuBefore[1]!].map((c) => `${Math.round((100 * c) / fixedSeconds)}%`);
     // Let the backlog drain (up to 30 s) so it does not spill into the burst.
     let fixed = await ask(client, { cmd: 'stats' });
     for (let waited = 0, stable = 0; fixed.deliveries < total * n && stable < 3 && waited < 30_000; waited += 500) {
@@ -143,6 +152,7 @@ async function runCase(name: Target['name'], n: number): Promise<Row & { deliver
       p50_ms: round(fixed.p50, 2),
       p99_ms: round(fixed.p99, 2),
       max_ms: round(fixed.max, 1),
+      cpuServerClient: cpu.join(' / '),
       burstDelivered: `${burst.deliveries}/${expected}`,
       deliveriesPerSec: round(deliveriesPerSec),
       rssAfterMB: round(rssAfter / 2 ** 20, 1),
@@ -171,7 +181,7 @@ for (const n of COUNTS) {
   if (n === 10_000) met = ratio >= 0.8 && h.p99_ms < 100 && h.rssPerConnKB < 40;
 }
 notes.push(`Publish errors: ${publishErrors}.`);
-notes.push(`Fixed phase: ${RATE} events/s for ${FIXED_SECONDS} s; burst: ${BURST} events, 8 publishes in flight. Herald stores each event durably (LMDB) before it fans out; the bare broadcaster stores nothing. Latency: payload carries the publish time; receive time in the load generator (same clock).`);
+notes.push(`Fixed phase: ${RATE} events/s for ${FIXED_SECONDS} s; burst: ${BURST} events, 8 publishes in flight. Herald stores each event durably (LMDB) before it fans out; the bare broadcaster stores nothing. Latency: payload carries the publish time; receive time in the load generator (same clock). cpuServerClient: CPU used by the server and by the load generator during the fixed phase (100% = one core).`);
 report({
   name: 'sse-fanout',
   title: 'SSE fan-out to 1,000 and 10,000 connections on one stream',

@@ -22,3 +22,4 @@ export {
   type EventBusStatus,
   type EventBusStream,
 } from './protocols/eventbus/index.js';
+export { createFollowerMazeListeners, type FollowerMazeListeners, type MazeStats } from './protocols/followermaze/index.js';

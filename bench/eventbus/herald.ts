@@ -16,12 +16,12 @@ export interface HeraldTarget {
   stop(): Promise<void>;
 }
 
-/** `herald serve` from the build on a fresh LMDB directory, with the event-bus listener on a free port. */
-export async function startHeraldEventBus(): Promise<HeraldTarget> {
+/** `herald serve` from the build on a fresh LMDB directory (or in memory), with the event-bus listener on a free port. */
+export async function startHeraldEventBus(store: 'lmdb' | 'memory' = 'lmdb'): Promise<HeraldTarget> {
   const data = mkdtempSync(join(tmpdir(), 'herald-bench-eb-'));
   const { child, match } = await startProcess(
     process.execPath,
-    [join(repoDir, 'dist', 'cli', 'main.js'), 'serve', '--port', '0', '--data', data],
+    [join(repoDir, 'dist', 'cli', 'main.js'), 'serve', '--port', '0', ...(store === 'memory' ? ['--memory', '--set', 'store.maxEventsPerStream=2000000'] : ['--data', data])],
     /"url":"(http:\/\/[\d.:]+)"[\s\S]*"listener":"eventbus","url":"tcp:\/\/[\d.]+:(\d+)"/,
     {
       HERALD_EVENTBUS_PORT: '0',

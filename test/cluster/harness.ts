@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http';
 import { serve, stopServe, type Served } from '../cli/helpers.js';
 import type { TestPostgres } from '../helpers/postgres.js';
 
@@ -123,8 +124,10 @@ export interface Consumer {
   readonly seqs: number[];
   /** Payload text by seq. */
   readonly payloads: Map<number, string>;
-  /** Order violations seen (a seq other than last + 1). */
+  /** Order violations seen (a seq other than last + 1; for at-least-once consumers, a seq beyond last + 1). */
   readonly violations: string[];
+  /** Deliveries of a seq already received (at-least-once consumers only). */
+  readonly redeliveries: number;
   run(signal: AbortSignal): Promise<void>;
 }
 
@@ -132,6 +135,9 @@ abstract class BaseConsumer implements Consumer {
   readonly seqs: number[] = [];
   readonly payloads = new Map<number, string>();
   readonly violations: string[] = [];
+  redeliveries = 0;
+  /** At-least-once consumers may see a seq again (after a crash or failover), never one skipped. */
+  protected readonly atLeastOnce: boolean = false;
   constructor(
     readonly name: string,
     readonly stream: string,
@@ -142,6 +148,11 @@ abstract class BaseConsumer implements Consumer {
     return this.seqs.at(-1) ?? 0;
   }
   protected receive(seq: number, payload: string): void {
+    if (this.atLeastOnce && seq <= this.last) {
+      this.redeliveries++;
+      if (this.payloads.get(seq) !== payload) this.violations.push(`${this.name}: seq ${seq} delivered again with another payload`);
+      return;
+    }
     if (seq !== this.last + 1) this.violations.push(`${this.name}: got seq ${seq} after ${this.last}`);
     this.seqs.push(seq);
     this.payloads.set(seq, payload);
@@ -156,8 +167,10 @@ export class PollingConsumer extends BaseConsumer {
       const base = this.cluster.url(this.node);
       let got = 0;
       if (base) {
+        const t0 = performance.now();
         try {
           const res = await fetch(`${base}/streams/${this.stream}/events?after=${this.last}&limit=500`, { signal: AbortSignal.timeout(5000) });
+          if (process.env.CLUSTER_DEBUG && performance.now() - t0 > 500) console.log('SLOW', this.name, Math.round(performance.now() - t0), res.status, Date.now());
           if (res.ok) {
             const page = (await res.json()) as { events: Array<{ seq: number; data: unknown }> };
             for (const e of page.events) this.receive(e.seq, JSON.stringify(e.data));
@@ -165,8 +178,8 @@ export class PollingConsumer extends BaseConsumer {
           } else {
             await res.body?.cancel();
           }
-        } catch {
-          // node down or database down: try again
+        } catch (err) {
+          if (process.env.CLUSTER_DEBUG && performance.now() - t0 > 500) console.log('SLOW FAIL', this.name, Math.round(performance.now() - t0), String(err), Date.now());
         }
       }
       if (got === 0) await sleep(20);
@@ -181,10 +194,14 @@ export class SseConsumer extends BaseConsumer {
       const base = this.cluster.url(this.node);
       if (base) {
         try {
+          const t0 = performance.now();
           const res = await fetch(`${base}/streams/${this.stream}/sse?after=${this.last}`, { signal });
+          if (process.env.CLUSTER_DEBUG) console.log('SSE connect', this.name, res.status, Math.round(performance.now() - t0), 'after', this.last, Date.now());
           if (res.ok && res.body) await this.readFrames(res.body);
           else await res.body?.cancel();
-        } catch {
+          if (process.env.CLUSTER_DEBUG) console.log('SSE ended', this.name, 'last', this.last, Date.now());
+        } catch (err) {
+          if (process.env.CLUSTER_DEBUG) console.log('SSE error', this.name, String(err), Date.now());
           // disconnected: reconnect from the last seq seen
         }
       }
@@ -214,6 +231,42 @@ export class SseConsumer extends BaseConsumer {
         }
       }
     }
+  }
+}
+
+/**
+ * A webhook endpoint: a local HTTP server answering 200, subscribed to the stream from its
+ * earliest event. One node at a time drives the lane (a lease); when it dies another takes
+ * over, so events may come again but never out of order.
+ */
+export class WebhookConsumer extends BaseConsumer {
+  protected override readonly atLeastOnce = true;
+  private server: Server | undefined;
+
+  /** Starts the endpoint and subscribes it through node `via`. */
+  async subscribe(via: number): Promise<void> {
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        this.receive(Number(req.headers['herald-seq']), Buffer.concat(chunks).toString());
+        res.writeHead(200).end();
+      });
+    });
+    this.server = server;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const address = server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/hook`;
+    const res = await fetch(`${this.cluster.url(via)}/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ stream: this.stream, url, start: 'earliest' }) });
+    if (res.status !== 201) throw new Error(`subscribing ${this.name}: ${res.status} ${await res.text()}`);
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    await new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })));
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
   }
 }
 

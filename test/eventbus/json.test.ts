@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compact, decodeString, goString, renderJsonValue, skipValue, skipWs } from '../../src/protocols/eventbus/json.js';
-import { parseMarkBody, parseRequest, parseStreamBody, parseWriteBody, spanText } from '../../src/protocols/eventbus/request.js';
+import { NONE, parseMarkBody, parseRequest, parseStreamBody, parseWriteBody, textAt } from '../../src/protocols/eventbus/request.js';
 
 /** The event-bus JSON scanner and codec, fuzzed against JSON.parse / JSON.stringify. */
 
@@ -173,15 +173,27 @@ describe('parseRequest and the bodies', () => {
         }
         expect(parsed).toBeDefined();
         expect(parsed!.operation).toBe(expected.operation);
-        expect(spanText(line, parsed!.clientId)).toBe(expected.id);
-        expect(spanText(line, parsed!.clientSecret)).toBe(expected.secret);
+        expect(textAt(line, parsed!.idStart, parsed!.idEnd)).toBe(expected.id);
+        expect(textAt(line, parsed!.secretStart, parsed!.secretEnd)).toBe(expected.secret);
         if (expected.body === undefined) {
-          expect(parsed!.body).toBeUndefined();
+          expect(parsed!.bodyStart).toBe(NONE);
           return;
         }
-        expect(JSON.parse(line.subarray(parsed!.body!.start, parsed!.body!.end).toString())).toEqual(expected.body);
+        expect(JSON.parse(line.subarray(parsed!.bodyStart, parsed!.bodyEnd).toString())).toEqual(expected.body);
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it('takes the event text compacted, whether it was sent compact or not', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.constantFrom(undefined, 1, '\t'), (v, indent) => {
+        const text = JSON.stringify(v, null, indent) ?? 'null';
+        const line = bytes(`{"operation":"write_event","body":{"event": ${text} ,"stream_name":"s"}}`);
+        const event = parseWriteBody(line, parseRequest(line)!)!.event!;
+        expect(Buffer.from(event).toString()).toBe(JSON.stringify(v) ?? 'null');
+      }),
+      { numRuns: 500 },
     );
   });
 

@@ -26,14 +26,26 @@ export function skipWs(b: Uint8Array, i: number, end: number): number {
   return i;
 }
 
+/** Whether the last skipValue met whitespace inside its value (if not, the value is already compact). */
+let spaced = false;
+export const lastValueSpaced = (): boolean => spaced;
+
+/** skipWs inside a value: notes whether anything was skipped. */
+function innerWs(b: Uint8Array, i: number, end: number): number {
+  const j = skipWs(b, i, end);
+  if (j !== i) spaced = true;
+  return j;
+}
+
 /** Validates the one value starting at `i` (no leading whitespace) and returns its end, or -1. */
 export function skipValue(b: Uint8Array, i: number, end: number): number {
   let depth = 0;
+  spaced = false;
   for (;;) {
     if (i >= end) return -1;
     const c = b[i]!;
     if (c === 0x7b /* { */) {
-      i = skipWs(b, i + 1, end);
+      i = innerWs(b, i + 1, end);
       if (i < end && b[i] === 0x7d) {
         i++;
       } else {
@@ -44,7 +56,7 @@ export function skipValue(b: Uint8Array, i: number, end: number): number {
         continue;
       }
     } else if (c === 0x5b /* [ */) {
-      i = skipWs(b, i + 1, end);
+      i = innerWs(b, i + 1, end);
       if (i < end && b[i] === 0x5d) {
         i++;
       } else {
@@ -59,12 +71,12 @@ export function skipValue(b: Uint8Array, i: number, end: number): number {
     // After a value: close containers, or a comma and the next element or member.
     for (;;) {
       if (depth === 0) return i;
-      i = skipWs(b, i, end);
+      i = innerWs(b, i, end);
       if (i >= end) return -1;
       const d = b[i]!;
       const top = stack[depth - 1];
       if (d === 0x2c /* , */) {
-        i = skipWs(b, i + 1, end);
+        i = innerWs(b, i + 1, end);
         if (top === OBJECT) {
           i = memberKey(b, i, end);
           if (i < 0) return -1;
@@ -92,9 +104,9 @@ function memberKey(b: Uint8Array, i: number, end: number): number {
   if (i >= end || b[i] !== 0x22) return -1;
   i = skipString(b, i, end);
   if (i < 0) return -1;
-  i = skipWs(b, i, end);
+  i = innerWs(b, i, end);
   if (i >= end || b[i] !== 0x3a /* : */) return -1;
-  return skipWs(b, i + 1, end);
+  return innerWs(b, i + 1, end);
 }
 
 /** A string, number or literal at `i`. */
@@ -284,16 +296,11 @@ export function renderJsonValue(payload: Uint8Array): string | undefined {
   const start = skipWs(payload, 0, end);
   const valueEnd = start < end ? skipValue(payload, start, end) : -1;
   if (valueEnd < 0 || skipWs(payload, valueEnd, end) !== end) return undefined;
-  const value = compact(payload, start, valueEnd);
-  let needsEscape = false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i]!;
-    if (c === 0x3c || c === 0x3e || c === 0x26 || (c === 0xe2 && value[i + 1] === 0x80 && (value[i + 2] === 0xa8 || value[i + 2] === 0xa9))) {
-      needsEscape = true;
-      break;
-    }
-  }
-  const rendered = text(value, 'utf8', 0, value.length);
+  const value = lastValueSpaced() ? compact(payload, start, valueEnd) : payload.subarray(start, valueEnd);
+  const buf = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  const rendered = buf.toString('utf8');
+  // Native searches: most payloads hold none of these.
+  const needsEscape = buf.indexOf(0x3c) >= 0 || buf.indexOf(0x3e) >= 0 || buf.indexOf(0x26) >= 0 || buf.indexOf(0xe2) >= 0;
   return needsEscape ? rendered.replace(HTML_UNSAFE, (ch: string) => HTML_ESCAPES[ch]!) : rendered;
 }
 

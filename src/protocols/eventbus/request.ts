@@ -1,4 +1,4 @@
-import { compact, decodeString, skipString, skipValue, skipWs } from './json.js';
+import { compact, decodeString, lastValueSpaced, skipString, skipValue, skipWs } from './json.js';
 
 /**
  * Request lines and operation bodies, decoded the way the original's Go structs are
@@ -27,49 +27,58 @@ export function isOperation(name: string): name is Operation {
   return KNOWN.has(name);
 }
 
-/** `[start, end)` of a raw JSON value inside the request line. */
-export interface Span {
-  start: number;
-  end: number;
-}
-
-export interface Request {
-  operation: string;
-  /** The raw `auth.client_id` and `auth.client_secret` strings (quotes included), when given. */
-  clientId: Span | undefined;
-  clientSecret: Span | undefined;
-  /** The raw `body` value; undefined when the key is absent (then "missing required fields"). */
-  body: Span | undefined;
-  /** What the body holds, read in the same pass (the last `body` key's). */
-  fields: BodyFields;
-}
+/** Marks an absent field in Request's offsets. */
+export const NONE = -1;
 
 /**
- * The members of `body` that any operation reads, as Go would decode them into that operation's
- * struct: the last value of the right type (`null` changes nothing, except that an `event` of
- * null is the JSON text `null`), and which fields had a value of a wrong type (the operation's
- * decode then fails with "invalid json provided" if it reads that field).
+ * One decoded request line. String and raw values are kept as byte offsets into the line
+ * (`[start, end)`, quotes included; NONE when absent) and decoded only when used: the write path
+ * then allocates one object per request.
  */
-export interface BodyFields {
-  /** 'other' when the body is neither an object nor null: every operation's decode fails. */
-  kind: 'object' | 'null' | 'other';
-  streamName?: Span;
-  eventId?: Span;
-  /** The status as Go's uint8 (0–255). */
-  status?: number;
-  event?: Span;
-  /** Bit set of BAD_* for fields given a value of the wrong type. */
-  bad: number;
+export class Request {
+  operation = '';
+  idStart = NONE;
+  idEnd = NONE;
+  secretStart = NONE;
+  secretEnd = NONE;
+  /** Where the `body` value starts; NONE when the key is absent ("missing required fields"). */
+  bodyStart = NONE;
+  bodyEnd = NONE;
+  /**
+   * The members of the (last) `body` that any operation reads, as Go would decode them into that
+   * operation's struct: the last value of the right type (`null` changes nothing, except that
+   * an `event` of null is the JSON text `null`), and in `bad` which fields had a value of a wrong
+   * type (an operation reading such a field fails with "invalid json provided").
+   */
+  bodyKind: BodyKind = BodyKind.Null;
+  nameStart = NONE;
+  nameEnd = NONE;
+  eventIdStart = NONE;
+  eventIdEnd = NONE;
+  /** As Go's uint8 (0–255). */
+  status = 0;
+  eventStart = NONE;
+  eventEnd = NONE;
+  /** Whether the event's text holds whitespace to remove. */
+  eventSpaced = false;
+  bad = 0;
+
+  resetBody(): void {
+    this.bodyKind = BodyKind.Null;
+    this.nameStart = this.nameEnd = this.eventIdStart = this.eventIdEnd = this.eventStart = this.eventEnd = NONE;
+    this.status = 0;
+    this.eventSpaced = false;
+    this.bad = 0;
+  }
 }
+
+/** What `body` is: an object, null, or anything else (every operation's decode of which fails). */
+export const BodyKind = { Object: 0, Null: 1, Other: 2 } as const;
+export type BodyKind = (typeof BodyKind)[keyof typeof BodyKind];
 
 const BAD_STREAM_NAME = 1;
 const BAD_EVENT_ID = 2;
 const BAD_STATUS = 4;
-
-const emptyFields = (): BodyFields => ({ kind: 'null', bad: 0 });
-
-/** Thrown inside a decode for a type mismatch; caught at the top of each decode. */
-const MISMATCH = Symbol('type mismatch');
 
 /** The field names of the original's request structs: a key matches one of them or none. */
 const FIELDS = ['operation', 'auth', 'body', 'client_id', 'client_secret', 'stream_name', 'event', 'event_id', 'status'] as const;
@@ -104,33 +113,31 @@ function fieldOf(b: Uint8Array, ks: number, ke: number): Field {
 }
 
 /** The operation a string names: the constant when its bytes spell one exactly, else the decoded text. */
-function operationOf(b: Uint8Array, span: Span): string {
-  const len = span.end - span.start - 2;
+function operationOf(b: Uint8Array, start: number, end: number): string {
+  const len = end - start - 2;
   for (const op of OPERATIONS) {
     if (op.length !== len) continue;
     let k = 0;
-    while (k < len && b[span.start + 1 + k] === op.charCodeAt(k)) k++;
+    while (k < len && b[start + 1 + k] === op.charCodeAt(k)) k++;
     if (k === len) return op;
   }
-  return decodeString(b, span.start, span.end);
+  return decodeString(b, start, end);
 }
 
-/** The text of a string span (quotes included); '' for none. */
-export function spanText(b: Uint8Array, span: Span | undefined): string {
-  return span === undefined ? '' : decodeString(b, span.start, span.end);
+/** The text of the string `b[start, end)` (quotes included); '' for NONE. */
+export function textAt(b: Uint8Array, start: number, end: number): string {
+  return start === NONE ? '' : decodeString(b, start, end);
 }
 
-/**
- * Visits the members of the object or `null` at `i`: `visit(field, valueStart)` returns the
- * index after the value. Returns the index after the object, -1 on a syntax error; throws
- * MISMATCH when the value is neither an object nor null.
- */
-function members(b: Uint8Array, i: number, end: number, visit: (field: Field, at: number) => number): number {
-  if (b[i] === 0x6e) return skipValue(b, i, end);
-  if (b[i] !== 0x7b) {
-    if (skipValue(b, i, end) < 0) return -1;
-    throw MISMATCH;
-  }
+// Set when a value of the wrong type is met outside `body` (Go goes on decoding, then fails).
+let mismatch = false;
+
+const TOP = 0;
+const AUTH = 1;
+const BODY = 2;
+
+/** The members of the object at `b[i] === '{'`, each handed to the member function of `ctx`. */
+function objectMembers(b: Uint8Array, i: number, end: number, ctx: number, r: Request): number {
   i = skipWs(b, i + 1, end);
   if (b[i] === 0x7d) return i + 1;
   for (;;) {
@@ -142,7 +149,7 @@ function members(b: Uint8Array, i: number, end: number, visit: (field: Field, at
     if (b[i] !== 0x3a) return -1;
     i = skipWs(b, i + 1, end);
     if (i >= end) return -1;
-    i = visit(field, i);
+    i = ctx === TOP ? topMember(b, field, i, end, r) : ctx === AUTH ? authMember(b, field, i, end, r) : bodyMember(b, field, i, end, r);
     if (i < 0) return -1;
     i = skipWs(b, i, end);
     if (b[i] === 0x7d) return i + 1;
@@ -151,15 +158,80 @@ function members(b: Uint8Array, i: number, end: number, visit: (field: Field, at
   }
 }
 
-/** A string field: `set` gets its span; null leaves the field as it was; other types are a MISMATCH. */
-function stringField(b: Uint8Array, at: number, end: number, set: (span: Span) => void): number {
-  if (b[at] === 0x22) {
-    const after = skipString(b, at, end);
-    if (after >= 0) set({ start: at, end: after });
-    return after;
+function topMember(b: Uint8Array, field: Field, at: number, end: number, r: Request): number {
+  const c = b[at];
+  if (c === 0x7b && field === 'auth') return objectMembers(b, at, end, AUTH, r);
+  if (field === 'body') {
+    r.resetBody();
+    r.bodyStart = at;
+    if (c === 0x7b) r.bodyKind = BodyKind.Object;
+    else if (c !== 0x6e) r.bodyKind = BodyKind.Other;
+    return (r.bodyEnd = c === 0x7b ? objectMembers(b, at, end, BODY, r) : skipValue(b, at, end));
   }
   const after = skipValue(b, at, end);
-  if (after >= 0 && b[at] !== 0x6e) throw MISMATCH;
+  if (after < 0) return -1;
+  if (field === 'operation') {
+    if (c === 0x22) r.operation = operationOf(b, at, after);
+    else if (c !== 0x6e) mismatch = true;
+  } else if (field === 'auth' && c !== 0x6e) {
+    mismatch = true;
+  }
+  return after;
+}
+
+function authMember(b: Uint8Array, field: Field, at: number, end: number, r: Request): number {
+  const after = skipValue(b, at, end);
+  if (after < 0 || (field !== 'client_id' && field !== 'client_secret')) return after;
+  const c = b[at];
+  if (c === 0x22) {
+    if (field === 'client_id') {
+      r.idStart = at;
+      r.idEnd = after;
+    } else {
+      r.secretStart = at;
+      r.secretEnd = after;
+    }
+  } else if (c !== 0x6e) {
+    mismatch = true;
+  }
+  return after;
+}
+
+function bodyMember(b: Uint8Array, field: Field, at: number, end: number, r: Request): number {
+  const after = skipValue(b, at, end);
+  if (after < 0) return -1;
+  const c = b[at];
+  switch (field) {
+    case 'stream_name':
+      if (c === 0x22) {
+        r.nameStart = at;
+        r.nameEnd = after;
+      } else if (c !== 0x6e) r.bad |= BAD_STREAM_NAME;
+      break;
+    case 'event_id':
+      if (c === 0x22) {
+        r.eventIdStart = at;
+        r.eventIdEnd = after;
+      } else if (c !== 0x6e) r.bad |= BAD_EVENT_ID;
+      break;
+    case 'event':
+      r.eventStart = at;
+      r.eventEnd = after;
+      r.eventSpaced = lastValueSpaced();
+      break;
+    case 'status': {
+      if (c === 0x6e) break;
+      // Go's uint8: strconv.ParseUint of the number text, so digits only, at most 255.
+      let n = 0;
+      for (let k = at; k < after && n <= 255; k++) {
+        const d = b[k]!;
+        n = d >= 0x30 && d <= 0x39 ? n * 10 + (d - 0x30) : 256;
+      }
+      if (n > 255) r.bad |= BAD_STATUS;
+      else r.status = n;
+      break;
+    }
+  }
   return after;
 }
 
@@ -168,39 +240,18 @@ function stringField(b: Uint8Array, at: number, end: number, set: (span: Span) =
  * value or the value does not fit the request struct: the reply is then "invalid json provided".
  */
 export function parseRequest(b: Uint8Array, start = 0, end = b.length): Request | undefined {
-  const request: Request = { operation: '', clientId: undefined, clientSecret: undefined, body: undefined, fields: emptyFields() };
   const i = skipWs(b, start, end);
   if (i >= end) return undefined;
-  try {
-    const after = members(b, i, end, (field, at) => {
-      switch (field) {
-        case 'operation':
-          return stringField(b, at, end, (span) => (request.operation = operationOf(b, span)));
-        case 'auth':
-          return members(b, at, end, (authField, authAt) => {
-            if (authField === 'client_id') return stringField(b, authAt, end, (span) => (request.clientId = span));
-            if (authField === 'client_secret') return stringField(b, authAt, end, (span) => (request.clientSecret = span));
-            return skipValue(b, authAt, end);
-          });
-        case 'body': {
-          const fields = emptyFields();
-          const bodyEnd = b[at] === 0x7b ? members(b, at, end, (bodyField, bodyAt) => bodyMember(b, bodyField, bodyAt, end, fields)) : skipValue(b, at, end);
-          if (bodyEnd < 0) return -1;
-          if (b[at] === 0x7b) fields.kind = 'object';
-          else if (b[at] !== 0x6e) fields.kind = 'other';
-          request.body = { start: at, end: bodyEnd };
-          request.fields = fields;
-          return bodyEnd;
-        }
-        default:
-          return skipValue(b, at, end);
-      }
-    });
-    return after < 0 ? undefined : request;
-  } catch (err) {
-    if (err === MISMATCH) return undefined;
-    throw err;
+  const r = new Request();
+  mismatch = false;
+  let after: number;
+  if (b[i] === 0x7b) {
+    after = objectMembers(b, i, end, TOP, r);
+  } else {
+    after = skipValue(b, i, end);
+    if (b[i] !== 0x6e) mismatch = true;
   }
+  return after < 0 || mismatch ? undefined : r;
 }
 
 export interface StreamBody {
@@ -216,50 +267,18 @@ export interface MarkBody {
   status: number;
 }
 
-/** Reads one member of `body` into `fields`; returns the index after its value. */
-function bodyMember(b: Uint8Array, field: Field, at: number, end: number, fields: BodyFields): number {
-  const after = skipValue(b, at, end);
-  if (after < 0) return -1;
-  const c = b[at];
-  switch (field) {
-    case 'stream_name':
-    case 'event_id':
-      if (c === 0x22) fields[field === 'stream_name' ? 'streamName' : 'eventId'] = { start: at, end: after };
-      else if (c !== 0x6e) fields.bad |= field === 'stream_name' ? BAD_STREAM_NAME : BAD_EVENT_ID;
-      break;
-    case 'event':
-      fields.event = { start: at, end: after };
-      break;
-    case 'status': {
-      if (c === 0x6e) break;
-      // Go's uint8: strconv.ParseUint of the number text, so digits only, at most 255.
-      let n = 0;
-      for (let k = at; k < after && n <= 255; k++) {
-        const d = b[k]!;
-        n = d >= 0x30 && d <= 0x39 ? n * 10 + (d - 0x30) : 256;
-      }
-      if (n > 255) fields.bad |= BAD_STATUS;
-      else fields.status = n;
-      break;
-    }
-  }
-  return after;
+export function parseStreamBody(b: Uint8Array, r: Request): StreamBody | undefined {
+  if (r.bodyKind === BodyKind.Other || r.bad & BAD_STREAM_NAME) return undefined;
+  return { streamName: textAt(b, r.nameStart, r.nameEnd) };
 }
 
-export function parseStreamBody(b: Uint8Array, request: Request): StreamBody | undefined {
-  const f = request.fields;
-  if (f.kind === 'other' || f.bad & BAD_STREAM_NAME) return undefined;
-  return { streamName: spanText(b, f.streamName) };
+export function parseWriteBody(b: Uint8Array, r: Request): WriteBody | undefined {
+  if (r.bodyKind === BodyKind.Other || r.bad & BAD_STREAM_NAME) return undefined;
+  const event = r.eventStart === NONE ? undefined : r.eventSpaced ? compact(b, r.eventStart, r.eventEnd) : b.subarray(r.eventStart, r.eventEnd);
+  return { streamName: textAt(b, r.nameStart, r.nameEnd), event };
 }
 
-export function parseWriteBody(b: Uint8Array, request: Request): WriteBody | undefined {
-  const f = request.fields;
-  if (f.kind === 'other' || f.bad & BAD_STREAM_NAME) return undefined;
-  return { streamName: spanText(b, f.streamName), event: f.event === undefined ? undefined : compact(b, f.event.start, f.event.end) };
-}
-
-export function parseMarkBody(b: Uint8Array, request: Request): MarkBody | undefined {
-  const f = request.fields;
-  if (f.kind === 'other' || f.bad & (BAD_EVENT_ID | BAD_STATUS)) return undefined;
-  return { eventId: spanText(b, f.eventId), status: f.status ?? 0 };
+export function parseMarkBody(b: Uint8Array, r: Request): MarkBody | undefined {
+  if (r.bodyKind === BodyKind.Other || r.bad & (BAD_EVENT_ID | BAD_STATUS)) return undefined;
+  return { eventId: textAt(b, r.eventIdStart, r.eventIdEnd), status: r.status };
 }

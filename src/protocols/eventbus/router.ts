@@ -15,7 +15,7 @@ import {
   STREAM_FIELDS,
   WRITE_FIELDS,
 } from './replies.js';
-import { isOperation, parseMarkBody, parseRequest, parseStreamBody, parseWriteBody, spanText, type Operation, type Request, type Span } from './request.js';
+import { isOperation, NONE, parseMarkBody, parseRequest, parseStreamBody, parseWriteBody, textAt, type Operation, type Request } from './request.js';
 import type { Status } from './statuses.js';
 
 /**
@@ -57,7 +57,7 @@ export class Router {
     if (op === 'exit') return reply(op, ok(op), 'ok', true);
     if (!this.authorized(b, request, memo)) return reply(op, failure(op, REASON_UNAUTHORIZED), 'unauthorized');
 
-    const body = request.body;
+    const body = request.bodyStart !== NONE;
     switch (op) {
       case 'write_event': {
         if (!body) return reply(op, missingFields(op, WRITE_FIELDS), 'invalid');
@@ -93,24 +93,24 @@ export class Router {
     }
   }
 
-  private authorized(b: Uint8Array, request: Request, memo: AuthMemo): boolean {
+  private authorized(b: Uint8Array, r: Request, memo: AuthMemo): boolean {
     // Comparing with what this connection itself sent before reveals nothing about the secrets,
     // and spares hashing on every request of a connection that repeats its credentials.
-    if (memo.clientId !== undefined && sameBytes(b, request.clientId, memo.clientId) && sameBytes(b, request.clientSecret, memo.clientSecret!)) return true;
-    if (!this.credentials.check(spanText(b, request.clientId), spanText(b, request.clientSecret))) return false;
-    memo.clientId = copy(b, request.clientId);
-    memo.clientSecret = copy(b, request.clientSecret);
+    if (memo.clientId !== undefined && sameBytes(b, r.idStart, r.idEnd, memo.clientId) && sameBytes(b, r.secretStart, r.secretEnd, memo.clientSecret!)) return true;
+    if (!this.credentials.check(textAt(b, r.idStart, r.idEnd), textAt(b, r.secretStart, r.secretEnd))) return false;
+    memo.clientId = copy(b, r.idStart, r.idEnd);
+    memo.clientSecret = copy(b, r.secretStart, r.secretEnd);
     return true;
   }
 }
 
-function copy(b: Uint8Array, span: Span | undefined): Buffer {
-  return span === undefined ? Buffer.alloc(0) : Buffer.from(b.subarray(span.start, span.end));
+function copy(b: Uint8Array, start: number, end: number): Buffer {
+  return start === NONE ? Buffer.alloc(0) : Buffer.from(b.subarray(start, end));
 }
 
-function sameBytes(b: Uint8Array, span: Span | undefined, known: Buffer): boolean {
-  if (span === undefined) return known.length === 0;
-  if (span.end - span.start !== known.length) return false;
-  for (let i = 0; i < known.length; i++) if (b[span.start + i] !== known[i]) return false;
+function sameBytes(b: Uint8Array, start: number, end: number, known: Buffer): boolean {
+  if (start === NONE) return known.length === 0;
+  if (end - start !== known.length) return false;
+  for (let i = 0; i < known.length; i++) if (b[start + i] !== known[i]) return false;
   return true;
 }

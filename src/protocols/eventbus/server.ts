@@ -89,6 +89,8 @@ export class EventBusListener implements Listener {
       this.metrics.connectionsTotal.inc({ outcome: 'refused' });
       socket.on('error', () => socket.destroy());
       socket.end(failure(DECODE_OPERATION, `too many connections (eventbus.maxConnections is ${eventbus.maxConnections}); try again later`));
+      socket.resume(); // read (and drop) until the client's end, so the socket closes
+      setTimeout(() => socket.destroy(), 1000).unref();
       return;
     }
     const session = new Session(socket, this.router, this.ops, eventbus, this.log);

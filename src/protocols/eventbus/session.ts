@@ -180,7 +180,14 @@ export class Session {
   private start(job: Deferred, slot: Slot): void {
     this.running++;
     if (job.kind === 'barrier') this.barrierRunning = true;
-    job.run().then((result) => this.complete(slot, result, job.kind === 'barrier'));
+    // Operations answer their own failures; a rejection here would be a bug, still answered.
+    job.run().then(
+      (result) => this.complete(slot, result, job.kind === 'barrier'),
+      (err: unknown) => {
+        this.log.error({ err, operation: job.operation }, 'event-bus operation failed');
+        this.complete(slot, { reply: failure(job.operation, 'internal error'), outcome: 'error' }, job.kind === 'barrier');
+      },
+    );
   }
 
   private startWrite(item: WriteItem, slot: Slot): void {
@@ -193,10 +200,17 @@ export class Session {
     if (this.writes.length === 0) return;
     const batch = this.writes;
     this.writes = [];
-    this.ops.writeEvents(batch.map((w) => w.item)).then((results) => {
-      batch.forEach((w, i) => this.done(w.slot, results[i]!));
-      this.afterCompletion();
-    });
+    this.ops.writeEvents(batch.map((w) => w.item)).then(
+      (results) => {
+        batch.forEach((w, i) => this.done(w.slot, results[i]!));
+        this.afterCompletion();
+      },
+      (err: unknown) => {
+        this.log.error({ err }, 'event-bus write failed');
+        for (const w of batch) this.done(w.slot, { reply: failure('write_event', 'internal error'), outcome: 'error' });
+        this.afterCompletion();
+      },
+    );
   }
 
   private complete(slot: Slot, result: Result, barrier: boolean): void {

@@ -74,7 +74,7 @@ class DecimalScanner {
       value = value * 10 + digit;
     }
     if (i === first || value > Number.MAX_SAFE_INTEGER) return -1;
-    this.value = negative ? -value : value;
+    this.value = negative ? 0 - value : value; // "-0" is 0, not -0
     return i;
   }
 }

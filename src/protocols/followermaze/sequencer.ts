@@ -132,6 +132,7 @@ export class Sequencer {
   private grow(needed: number): void {
     let capacity = this.capacity;
     while (capacity < needed) capacity *= 2;
+    this.peakSlots = Math.max(this.peakSlots, capacity);
     const old = { seqs: this.seqs, types: this.types, froms: this.froms, tos: this.tos, lengths: this.lengths, bytes: this.bytes, capacity: this.capacity };
     this.reset(capacity);
     for (let slot = 0; slot < old.capacity; slot++) {
@@ -162,6 +163,9 @@ export class Sequencer {
   get slots(): number {
     return this.capacity;
   }
+
+  /** The most ring slots ever allocated at once. */
+  peakSlots = INITIAL_CAPACITY;
 
   /** Copies of the waiting events' lines, in seq order (to save them on a clean stop). */
   waitingEvents(): WaitingEvent[] {

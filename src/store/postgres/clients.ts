@@ -9,6 +9,8 @@ export interface ClientSettings {
   connectTimeoutMs: number;
   /** Shown in pg_stat_activity. */
   applicationName: string;
+  /** The longest wait before dialling again after a connection failed, in ms. */
+  reconnectIntervalMs: number;
   logger: Logger;
 }
 
@@ -32,6 +34,10 @@ function options(settings: ClientSettings, extra: ClientOptions): Options<{}> {
     types: { int8 },
     connection: { application_name: settings.applicationName },
     fetch_types: false,
+    // postgres.js waits 3^n/100 s (up to 20 s) before dialling again, n counting every failed
+    // attempt of the whole pool until one succeeds: after an outage of a few seconds, the first
+    // queries once the database is back would wait seconds. Herald paces its own probing.
+    backoff: (attempt: number) => Math.min(0.025 * attempt, settings.reconnectIntervalMs / 1000),
     onnotice: (notice) => settings.logger.debug({ notice: notice.message }, 'postgres notice'),
     ...extra,
   } as Options<{}>;

@@ -72,6 +72,8 @@ export class PostgresStore implements Store {
   private closing = false;
   private reachable = false;
   private probe: NodeJS.Timeout | undefined;
+  /** How many times the LISTEN connection closed: a LISTEN is only good if none closed since. */
+  private listenerCloses = 0;
   private purging: Promise<void> | undefined;
   /** This store's name as a lease holder: unique per process and open. */
   private readonly holder = `${process.pid}-${randomUUID()}`;
@@ -79,9 +81,9 @@ export class PostgresStore implements Store {
   constructor(options: PostgresStoreOptions) {
     this.names = new SchemaNames(options.schema ?? 'herald');
     this.log = (options.logger ?? silentLogger()).child({ component: 'store', store: 'postgres' });
-    this.settings = { url: options.url, maxConnections: options.maxConnections ?? 10, connectTimeoutMs: options.connectTimeoutMs ?? 5000, applicationName: options.applicationName ?? 'herald', logger: this.log };
+    this.settings = { url: options.url, maxConnections: options.maxConnections ?? 10, connectTimeoutMs: options.connectTimeoutMs ?? 5000, applicationName: options.applicationName ?? 'herald', reconnectIntervalMs: options.reconnectIntervalMs ?? 500, logger: this.log };
     this.defaultRetention = options.defaultRetention ?? {};
-    this.reconnectIntervalMs = options.reconnectIntervalMs ?? 500;
+    this.reconnectIntervalMs = this.settings.reconnectIntervalMs;
   }
 
   /** True while open and the database is reachable. */
@@ -92,13 +94,17 @@ export class PostgresStore implements Store {
   async open(): Promise<void> {
     this.pool = createPool(this.settings);
     this.writer = createWriter(this.settings);
-    this.listener = createListener(this.settings, (_channel, payload) => this.onNotify(payload), () => this.lost(new Error('the LISTEN connection closed')));
+    this.listener = createListener(this.settings, (_channel, payload) => this.onNotify(payload), () => {
+      this.listenerCloses++;
+      this.lost(new Error('the LISTEN connection closed'));
+    });
     this.tables = new StreamTables(this.pool, this.names);
     this.state = new AdapterState(this.pool, this.names);
     this.appender = new Appender(this.writer, this.names, JSON.stringify(this.defaultRetention), {
       committed: (grown, events, seconds) => this.committed(grown, events, seconds),
       connectionLost: (err) => this.lost(err),
     });
+    const closes = this.listenerCloses;
     try {
       const { from, to } = await migrate(this.pool, this.names);
       if (from !== to) this.log.info({ schema: this.names.schema, from, to }, `migrated the database schema "${this.names.schema}" from version ${from} to ${to}`);
@@ -110,6 +116,7 @@ export class PostgresStore implements Store {
     }
     this.opened = true;
     this.reachable = true;
+    if (this.listenerCloses !== closes) this.lost(new Error('the LISTEN connection closed while opening'));
     this.purge();
   }
 
@@ -149,10 +156,12 @@ export class PostgresStore implements Store {
   /** One attempt to get back: LISTEN again, check the other connections, re-read every head. */
   private async reconnect(): Promise<void> {
     try {
+      const closes = this.listenerCloses;
       await this.listener.unsafe(`LISTEN "${this.names.channel}"`);
       await this.retrying(() => this.pool.unsafe('SELECT 1'), true);
       await this.retrying(() => this.writer.unsafe('SELECT 1'), true);
       const grown = this.heads.sync(await this.tables.heads());
+      if (this.listenerCloses !== closes) throw new Error('the LISTEN connection closed again');
       this.probe = undefined;
       if (this.closing) return;
       this.reachable = true;
@@ -172,9 +181,13 @@ export class PostgresStore implements Store {
    */
   private async retrying<T>(statement: () => Promise<T>, idempotent: boolean): Promise<T> {
     for (let attempt = 1; ; attempt++) {
+      const t0 = performance.now(); // TEMP
       try {
-        return await statement();
+        const r = await statement();
+        if (performance.now() - t0 > 1000) this.log.warn({ ms: Math.round(performance.now() - t0), what: statement.toString().slice(0, 80) }, 'TEMP slow statement');
+        return r;
       } catch (err) {
+        if (performance.now() - t0 > 1000) this.log.warn({ ms: Math.round(performance.now() - t0), what: statement.toString().slice(0, 80), err: String(err) }, 'TEMP slow failed statement');
         if (err instanceof HeraldError) throw err;
         const again = isRetryable(err) || (idempotent && isConnectionError(err));
         if (again && attempt < ATTEMPTS) {
