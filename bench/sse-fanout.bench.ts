@@ -11,6 +11,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { benchDir, report, round, startProcess, stopProcess, type Row } from './lib.js';
 import { startHerald } from './servers.js';
@@ -165,6 +166,7 @@ async function runCase(name: Target['name'], n: number): Promise<Row & { deliver
   }
 }
 
+const loadAtStart = loadavg()[0]!;
 const rows: Array<Awaited<ReturnType<typeof runCase>>> = [];
 for (const n of COUNTS) {
   rows.push(await runCase('herald', n));
@@ -180,7 +182,7 @@ for (const n of COUNTS) {
   notes.push(`${n} connections: Herald/bare deliveries/s ${round(ratio, 2)}x; Herald p99 ${h.p99_ms} ms at ${RATE} events/s; ${h.rssPerConnKB} KB RSS per connection (bare ${b.rssPerConnKB} KB).`);
   if (n === 10_000) met = ratio >= 0.8 && h.p99_ms < 100 && h.rssPerConnKB < 40;
 }
-notes.push(`Publish errors: ${publishErrors}.`);
+notes.push(`Publish errors: ${publishErrors}. Machine load average (1 min) at start ${round(loadAtStart, 1)}, at end ${round(loadavg()[0]!, 1)} (other work on this shared machine competes for its 2 cores).`);
 notes.push(`Fixed phase: ${RATE} events/s for ${FIXED_SECONDS} s; burst: ${BURST} events, 8 publishes in flight. Herald stores each event durably (LMDB) before it fans out; the bare broadcaster stores nothing. Latency: payload carries the publish time; receive time in the load generator (same clock). cpuServerClient: CPU used by the server and by the load generator during the fixed phase (100% = one core).`);
 report({
   name: 'sse-fanout',

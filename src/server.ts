@@ -47,7 +47,7 @@ export interface Services {
 /** The listeners a config enables, not yet started. */
 export function buildListeners(hub: Hub, config: HeraldConfig, logger: Logger, services: Services = {}): Listener[] {
   const listeners: Listener[] = [];
-  if (config.http.enabled) listeners.push(createHttpListener(hub, config, logger, { webhooks: services.webhooks }));
+  if (config.http.enabled) listeners.push(createHttpListener(hub, config, logger, { webhooks: services.webhooks, listeners }));
   if (config.eventbus.enabled) listeners.push(createEventBusListener(hub, config, logger));
   if (config.followermaze.enabled) listeners.push(...followerMazeListeners(hub, config, logger));
   if (config.eventpiper.database !== undefined) listeners.push(createEventPiperListener(hub, config, logger));

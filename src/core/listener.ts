@@ -11,4 +11,9 @@ export interface Listener {
   stop(): Promise<void>;
   /** The bound address, once started (`http://127.0.0.1:8000`, `tcp://127.0.0.1:8080`). */
   readonly url: string | undefined;
+  /**
+   * Open client connections, for the dashboard (`GET /system`). Optional: a listener that does
+   * not count them leaves it undefined and the dashboard shows "–".
+   */
+  readonly connections?: number;
 }

@@ -5,6 +5,7 @@ import { Hub } from '../../src/core/hub.js';
 import { configSchema } from '../../src/config/schema.js';
 import { createEventPiperListener, type EventPiperListener } from '../../src/protocols/eventpiper/index.js';
 import { MemoryStore } from '../../src/store/memory.js';
+import { buildListeners } from '../../src/server.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { captureLogger } from '../http/helpers.js';
 import { openStream, type OpenStream } from '../live/stream.js';
@@ -61,6 +62,12 @@ async function events(headers: Record<string, string>): Promise<OpenStream> {
 }
 
 describe('EventPiper (compat.md §4)', () => {
+  it('herald serve runs the listener whenever eventpiper.database is set', () => {
+    const names = (input: object) => buildListeners(hub, configSchema.parse(input), captureLogger().logger).map((l) => l.name);
+    expect(names({ http: { enabled: false }, eventbus: { enabled: false }, followermaze: { enabled: false } })).not.toContain('eventpiper');
+    expect(names({ http: { enabled: false }, eventbus: { enabled: false }, followermaze: { enabled: false }, eventpiper: { database: pg.url } })).toContain('eventpiper');
+  });
+
   it('GET /manage/health answers {"status":"UP"}', async () => {
     const res = await fetch(`${url}/manage/health`);
     expect(res.status).toBe(200);

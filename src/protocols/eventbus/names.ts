@@ -11,7 +11,16 @@ import { isValidStreamName } from '../../core/names.js';
  * `_~my~20stream`. The two sets only meet for names a client spells with the `_~` prefix itself.
  */
 export function heraldStreamName(name: string): string {
-  if (isValidStreamName(name)) return name;
+  if (name === lastName) return lastStored;
+  lastName = name;
+  lastStored = isValidStreamName(name) ? name : encodeName(name);
+  return lastStored;
+}
+// The last name mapped: writes come in runs to one stream, so this spares the name check.
+let lastName: string | undefined;
+let lastStored = '';
+
+function encodeName(name: string): string {
   let out = '_~';
   for (const byte of Buffer.from(name, 'utf8')) {
     const plain = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte === 0x5f || byte === 0x2e || byte === 0x3a || byte === 0x2d;

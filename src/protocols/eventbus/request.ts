@@ -272,10 +272,29 @@ export function parseStreamBody(b: Uint8Array, r: Request): StreamBody | undefin
   return { streamName: textAt(b, r.nameStart, r.nameEnd) };
 }
 
-export function parseWriteBody(b: Uint8Array, r: Request): WriteBody | undefined {
+/** A connection's last stream name, raw and decoded: its writes mostly name one stream. */
+export interface NameMemo {
+  raw?: Buffer;
+  text?: string;
+}
+
+export function parseWriteBody(b: Uint8Array, r: Request, memo: NameMemo = {}): WriteBody | undefined {
   if (r.bodyKind === BodyKind.Other || r.bad & BAD_STREAM_NAME) return undefined;
   const event = r.eventStart === NONE ? undefined : r.eventSpaced ? compact(b, r.eventStart, r.eventEnd) : b.subarray(r.eventStart, r.eventEnd);
-  return { streamName: textAt(b, r.nameStart, r.nameEnd), event };
+  return { streamName: nameText(b, r, memo), event };
+}
+
+function nameText(b: Uint8Array, r: Request, memo: NameMemo): string {
+  const { nameStart: start, nameEnd: end } = r;
+  if (start === NONE) return '';
+  const raw = memo.raw;
+  if (raw !== undefined && raw.length === end - start) {
+    let k = 0;
+    while (k < raw.length && raw[k] === b[start + k]) k++;
+    if (k === raw.length) return memo.text!;
+  }
+  memo.raw = Buffer.from(b.subarray(start, end));
+  return (memo.text = decodeString(b, start, end));
 }
 
 export function parseMarkBody(b: Uint8Array, r: Request): MarkBody | undefined {

@@ -15,7 +15,7 @@ import {
   STREAM_FIELDS,
   WRITE_FIELDS,
 } from './replies.js';
-import { isOperation, NONE, parseMarkBody, parseRequest, parseStreamBody, parseWriteBody, textAt, type Operation, type Request } from './request.js';
+import { isOperation, NONE, parseMarkBody, parseRequest, parseStreamBody, parseWriteBody, textAt, type NameMemo, type Operation, type Request } from './request.js';
 import type { Status } from './statuses.js';
 
 /**
@@ -31,8 +31,8 @@ export type Job =
   | { kind: 'write'; item: WriteItem }
   | { kind: 'mark' | 'barrier'; operation: Operation; run: () => Promise<Result> };
 
-/** Per connection: the last pair that passed, so a connection's repeated credentials are checked once. */
-export interface AuthMemo {
+/** Per connection: the last pair that passed (a connection's repeated credentials are checked once) and the last stream name. */
+export interface AuthMemo extends NameMemo {
   /** Raw bytes of the accepted auth.client_id and auth.client_secret strings. */
   clientId?: Buffer;
   clientSecret?: Buffer;
@@ -61,7 +61,7 @@ export class Router {
     switch (op) {
       case 'write_event': {
         if (!body) return reply(op, missingFields(op, WRITE_FIELDS), 'invalid');
-        const parsed = parseWriteBody(b, request);
+        const parsed = parseWriteBody(b, request, memo);
         if (!parsed) return reply(op, failure(op, REASON_INVALID_JSON), 'invalid');
         return { kind: 'write', item: parsed };
       }

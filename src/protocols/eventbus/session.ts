@@ -42,7 +42,9 @@ export class Session {
   private readonly slots: Slot[] = [];
   private head = 0;
   private readonly waiting: Array<{ job: Deferred; slot: Slot }> = [];
-  private writes: Array<{ item: WriteItem; slot: Slot }> = [];
+  /** write_event requests gathered from the current read, and their reply slots. */
+  private writeItems: WriteItem[] = [];
+  private writeSlots: Slot[] = [];
   private running = 0;
   private barrierRunning = false;
   /** No more requests are read (exit, a fatal line error, the client's end, shutdown). */
@@ -192,22 +194,25 @@ export class Session {
 
   private startWrite(item: WriteItem, slot: Slot): void {
     this.running++;
-    this.writes.push({ item, slot });
+    this.writeItems.push(item);
+    this.writeSlots.push(slot);
   }
 
   /** Appends the writes gathered from this read in one store call. */
   private flushWrites(): void {
-    if (this.writes.length === 0) return;
-    const batch = this.writes;
-    this.writes = [];
-    this.ops.writeEvents(batch.map((w) => w.item)).then(
+    if (this.writeItems.length === 0) return;
+    const items = this.writeItems;
+    const slots = this.writeSlots;
+    this.writeItems = [];
+    this.writeSlots = [];
+    this.ops.writeEvents(items).then(
       (results) => {
-        batch.forEach((w, i) => this.done(w.slot, results[i]!));
+        for (let i = 0; i < slots.length; i++) this.done(slots[i]!, results[i]!);
         this.afterCompletion();
       },
       (err: unknown) => {
         this.log.error({ err }, 'event-bus write failed');
-        for (const w of batch) this.done(w.slot, { reply: failure('write_event', 'internal error'), outcome: 'error' });
+        for (const slot of slots) this.done(slot, { reply: failure('write_event', 'internal error'), outcome: 'error' });
         this.afterCompletion();
       },
     );

@@ -2,16 +2,48 @@ import type { ClientConnection } from './client.js';
 
 /**
  * A user: who follows them, and the client connection that currently represents them (if
- * any). Follower sets hold User objects, not ids, so a status update walks its followers and
- * reaches their connections without a look-up per follower.
+ * any). Followers are User objects, not ids, so a status update walks its followers and reaches
+ * their connections without a look-up per follower; they are kept in an array (a status update
+ * iterates it: an array is several times faster to walk than a Set) with a map of positions, so
+ * following and unfollowing stay O(1).
  */
 export class User {
-  /** The users following this one (created on the first follow). */
-  followers: Set<User> | undefined = undefined;
+  /** The users following this one, in no particular order. */
+  readonly followers: User[] = [];
   /** The registered connection receiving this user's notifications. */
   client: ClientConnection | undefined = undefined;
+  /** Where each follower is in `followers` (created on the first follow). */
+  private positions: Map<User, number> | undefined = undefined;
 
   constructor(readonly id: number) {}
+
+  /** Adds a follower; false when it already followed. */
+  addFollower(follower: User): boolean {
+    const positions = (this.positions ??= new Map());
+    if (positions.has(follower)) return false;
+    positions.set(follower, this.followers.length);
+    this.followers.push(follower);
+    return true;
+  }
+
+  /** Removes a follower; false when it did not follow. */
+  removeFollower(follower: User): boolean {
+    const at = this.positions?.get(follower);
+    if (at === undefined) return false;
+    this.positions!.delete(follower);
+    const last = this.followers.pop()!;
+    if (last !== follower) {
+      this.followers[at] = last;
+      this.positions!.set(last, at);
+    }
+    return true;
+  }
+
+  /** Removes every follower. */
+  clearFollowers(): void {
+    this.followers.length = 0;
+    this.positions = undefined;
+  }
 }
 
 /**
@@ -63,12 +95,7 @@ export class FollowerGraph {
   /** `from` follows `to` (idempotent); returns `to`. */
   follow(fromId: number, toId: number): User {
     const to = this.user(toId);
-    const from = this.user(fromId);
-    let followers = to.followers;
-    if (followers === undefined) followers = to.followers = new Set();
-    const before = followers.size;
-    followers.add(from);
-    if (followers.size !== before) {
+    if (to.addFollower(this.user(fromId))) {
       this.edgeCount++;
       this.changes?.add(to);
     }
@@ -79,8 +106,8 @@ export class FollowerGraph {
   unfollow(fromId: number, toId: number): void {
     const to = this.find(toId);
     const from = this.find(fromId);
-    if (to === undefined || from === undefined || to.followers === undefined) return;
-    if (to.followers.delete(from)) {
+    if (to === undefined || from === undefined) return;
+    if (to.removeFollower(from)) {
       this.edgeCount--;
       this.changes?.add(to);
     }
@@ -108,21 +135,20 @@ export class FollowerGraph {
   /** Restores one user's followers (loading saved state); replaces what the user had. */
   restore(id: number, followerIds: readonly number[]): void {
     const user = this.user(id);
-    this.edgeCount -= user.followers?.size ?? 0;
-    user.followers = new Set(followerIds.map((f) => this.user(f)));
-    this.edgeCount += user.followers.size;
+    this.edgeCount -= user.followers.length;
+    user.clearFollowers();
+    for (const id of followerIds) user.addFollower(this.user(id));
+    this.edgeCount += user.followers.length;
   }
 
   /** Every user with followers, with their follower ids (tests, full snapshots). */
   *entries(): Generator<{ id: number; followers: number[] }> {
     for (const user of [...this.dense, ...this.sparse.values()]) {
-      if (user?.followers !== undefined && user.followers.size > 0) yield { id: user.id, followers: followerIds(user) };
+      if (user !== undefined && user.followers.length > 0) yield { id: user.id, followers: followerIds(user) };
     }
   }
 }
 
 function followerIds(user: User): number[] {
-  const ids: number[] = [];
-  if (user.followers !== undefined) for (const f of user.followers) ids.push(f.id);
-  return ids;
+  return user.followers.map((f) => f.id);
 }

@@ -136,10 +136,11 @@ export class FollowerMaze implements SequencedSink, Outbox {
     let sent = 0;
     switch (type) {
       case STATUS: {
-        const followers = this.graph.find(from)?.followers;
-        if (followers !== undefined) {
-          for (const follower of followers) {
-            const client = follower.client;
+        const user = this.graph.find(from);
+        if (user !== undefined) {
+          const followers = user.followers;
+          for (let i = 0; i < followers.length; i++) {
+            const client = followers[i]!.client;
             if (client !== undefined) {
               client.notify(line, start, end);
               sent++;
@@ -192,6 +193,7 @@ export class FollowerMaze implements SequencedSink, Outbox {
       this.unlist(previous);
       previous.user = undefined;
       previous.discard();
+      this.relieve(previous); // it gets nothing more: its backlog must not hold the sources
       this.log.info({ user: id }, `user ${id} registered again: the newer connection replaces the older one`);
     }
     user.client = client;

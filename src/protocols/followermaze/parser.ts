@@ -8,8 +8,10 @@
  * One deliberate difference: numbers must fit a JavaScript safe integer (|n| < 2^53) where Go
  * accepts the whole int64 range; a line with a larger number is malformed.
  *
- * The parser works on byte ranges of the read buffer and writes its result into its own fields,
- * so parsing allocates nothing: it runs once per event at hundreds of thousands per second.
+ * The parser works on the read buffer in place, finding a line's fields and its end in one pass,
+ * and writes its result into its own fields, so parsing allocates nothing: it runs once per event
+ * at millions of events per second. It reaches the same verdict as splitting and `Atoi` (a fuzz
+ * test holds it to a reference written that way).
  */
 
 /** Event type codes: the ASCII byte of the type letter. */
@@ -174,7 +176,7 @@ export function trimCarriageReturns(buf: Uint8Array, start: number, end: number)
 
 /**
  * A client's registration line (without `\n`): its user id, after the `\r` trim; NaN when it is
- * not an integer (the original then ignores the connection).
+ * not an integer (the original then ignores the connection; Herald closes it).
  */
 export function parseUserId(buf: Uint8Array, start: number, end: number): number {
   const t = trimCarriageReturns(buf, start, end);

@@ -14,6 +14,9 @@ import { streamRoutes } from './routes/streams.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { gosepRoutes } from '../gosep/routes.js';
 import type { WebhookService } from '../../delivery/webhooks/service.js';
+import type { Listener } from '../../core/listener.js';
+import { installOpenApi } from './routes/openapi.js';
+import { operatorRoutes } from './routes/operator.js';
 
 export interface AppOptions {
   hub: Hub;
@@ -27,6 +30,8 @@ export interface AppOptions {
   metrics: HttpMetrics;
   /** Webhook subscriptions (routes under /subscriptions), when delivery is enabled. */
   webhooks?: WebhookService | undefined;
+  /** The server's listeners, for `GET /system` (the dashboard's overview). */
+  listeners?: readonly Listener[];
 }
 
 /**
@@ -94,12 +99,15 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
 
   const ctx: HttpContext = { hub, http: config.http, log, metrics, ...(options.webhooks !== undefined ? { webhooks: options.webhooks } : {}) };
+  // Before any route: the OpenAPI generator collects routes as they are added.
+  installOpenApi(app);
   healthRoutes(app, ctx);
   streamRoutes(app, ctx);
   eventRoutes(app, ctx);
   subscriptionRoutes(app, ctx);
   gosepRoutes(app, ctx, config.gosep);
   liveRoutes(app, ctx, { live: config.live, acl });
+  operatorRoutes(app, ctx, { config, listeners: options.listeners ?? [] });
   return app;
 }
 

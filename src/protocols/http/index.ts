@@ -29,6 +29,11 @@ export interface HttpListenerOptions {
   fastPath?: boolean;
   /** Webhook subscriptions to serve under /subscriptions. */
   webhooks?: WebhookService | undefined;
+  /**
+   * Every listener of the server, this one included, for `GET /system`. The array may still
+   * grow after this call (buildListeners fills it in), so it is read on each request.
+   */
+  listeners?: readonly Listener[];
 }
 
 /**
@@ -38,7 +43,7 @@ export interface HttpListenerOptions {
  */
 export function createHttpListener(hub: Hub, config: HeraldConfig, logger: Logger, options: HttpListenerOptions = {}): HttpListener {
   assertSafeBind(config);
-  return new HttpApiListener(hub, config, logger.child({ component: 'http' }), options.fastPath ?? true, options.webhooks);
+  return new HttpApiListener(hub, config, logger.child({ component: 'http' }), options.fastPath ?? true, options.webhooks, options.listeners);
 }
 
 class HttpApiListener implements HttpListener {
@@ -47,6 +52,7 @@ class HttpApiListener implements HttpListener {
   private readonly fastPath: FastPath | undefined;
   private readonly metrics: HttpMetrics;
   private bound: string | undefined;
+  private open = 0;
 
   constructor(
     hub: Hub,
@@ -54,11 +60,21 @@ class HttpApiListener implements HttpListener {
     private readonly log: Logger,
     fastPath: boolean,
     webhooks: WebhookService | undefined,
+    listeners: readonly Listener[] | undefined,
   ) {
     const acl = AccessControl.fromConfig(config.auth.tokens);
     const metrics = (this.metrics = new HttpMetrics(hub.metrics));
     this.fastPath = fastPath ? new FastPath(hub, config, acl, metrics, log) : undefined;
-    this.app = buildApp({ hub, config, log, acl, metrics, serverFactory: this.fastPath?.serverFactory(), webhooks });
+    this.app = buildApp({ hub, config, log, acl, metrics, serverFactory: this.fastPath?.serverFactory(), webhooks, listeners: listeners ?? [this] });
+    this.app.server.on('connection', (socket) => {
+      this.open++;
+      socket.once('close', () => this.open--);
+    });
+  }
+
+  /** Open TCP connections (keep-alive, SSE and WebSocket clients included). */
+  get connections(): number {
+    return this.open;
   }
 
   get server(): Server {

@@ -11,9 +11,14 @@ import type { SchemaNames } from './schema.js';
  */
 export class AdapterState {
   constructor(
-    private readonly db: Db,
+    private readonly clients: { readonly pool: Db },
     private readonly n: SchemaNames,
   ) {}
+
+  /** The current client (replaced after the database was lost). */
+  private get db(): Db {
+    return this.clients.pool;
+  }
 
   /** Stores a position; false when the stream does not exist. */
   async setPosition(stream: string, consumer: string, seq: number): Promise<boolean> {

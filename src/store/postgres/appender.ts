@@ -71,7 +71,7 @@ export class Appender {
   private readonly query: string;
 
   constructor(
-    private readonly db: Db,
+    private readonly clients: { readonly writer: Db },
     names: SchemaNames,
     /** Retention policy (JSON) given to streams this store creates on publish. */
     private readonly defaultRetention: string,
@@ -79,6 +79,11 @@ export class Appender {
   ) {
     this.query = `SELECT o_kind, o_ord, o_sid, o_seq, o_head, o_name FROM ${names.t('append')}(`
       + '$1::text[], $2::text[], $3::boolean[], $4::int[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::bytea, $13::text)';
+  }
+
+  /** The current client (replaced after the database was lost). */
+  private get db(): Db {
+    return this.clients.writer;
   }
 
   append(records: EventRecord[], createStreams: boolean): Promise<AppendResult[]> {

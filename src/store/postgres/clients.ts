@@ -74,6 +74,50 @@ export function createListener(settings: ClientSettings, onNotify: (channel: str
   }));
 }
 
+/**
+ * The three clients of one postgres store, replaced as a set. After the database was lost, the
+ * store starts over with fresh clients rather than trust the state of the old ones (their
+ * reconnect logic left a writer stuck timing out while new clients connected at once). Events of
+ * replaced clients (a late close, a stray notification) are ignored.
+ */
+export class Connections {
+  pool!: Db;
+  writer!: Db;
+  listener!: Db;
+  private generation = 0;
+
+  constructor(
+    private readonly settings: ClientSettings,
+    private readonly onNotify: (payload: string) => void,
+    private readonly onListenerClosed: () => void,
+  ) {}
+
+  /** Creates fresh clients (they connect on first use) and ends the previous ones without waiting. */
+  async renew(): Promise<void> {
+    const old = this.generation === 0 ? [] : [this.pool, this.writer, this.listener];
+    const generation = ++this.generation;
+    this.pool = createPool(this.settings);
+    this.writer = createWriter(this.settings);
+    this.listener = createListener(
+      this.settings,
+      (_channel, payload) => {
+        if (generation === this.generation) this.onNotify(payload);
+      },
+      () => {
+        if (generation === this.generation) this.onListenerClosed();
+      },
+    );
+    await Promise.allSettled(old.map((client) => client.end({ timeout: 0 })));
+  }
+
+  /** Ends the current clients, letting running statements finish for up to `timeoutSeconds`. */
+  async end(timeoutSeconds: number): Promise<void> {
+    if (this.generation === 0) return;
+    this.generation++;
+    await Promise.allSettled([this.pool, this.writer, this.listener].map((client) => client.end({ timeout: timeoutSeconds })));
+  }
+}
+
 /** The URL with its password masked, for logs and errors. */
 export function redactUrl(url: string): string {
   try {

@@ -26,6 +26,12 @@ export function isConnectionError(err: unknown): boolean {
   return CONNECTION_CODES.has(code) || code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03';
 }
 
+/** A statement cut off because the store itself ended its client (a replaced or closed connection set). */
+export function isOwnDisconnect(err: unknown): boolean {
+  const code = codeOf(err);
+  return code === 'CONNECTION_ENDED' || code === 'CONNECTION_DESTROYED';
+}
+
 /**
  * True when the server reported that it aborted the statement, so nothing of it committed and
  * running it again is safe: a deadlock, a serialization failure, a unique violation from a

@@ -9,8 +9,8 @@ import type {
 } from '../types.js';
 import { AdapterState } from './adapterState.js';
 import { Appender, type GrownStream } from './appender.js';
-import { createListener, createPool, createWriter, redactUrl, type ClientSettings, type Db } from './clients.js';
-import { isConnectionError, isRetryable, unavailable } from './errors.js';
+import { Connections, redactUrl, type ClientSettings } from './clients.js';
+import { isConnectionError, isOwnDisconnect, isRetryable, unavailable } from './errors.js';
 import { parseHeadMessage, StreamHeads } from './heads.js';
 import { migrate, SchemaNames } from './schema.js';
 import { REMOVALS_PER_COMMIT, StreamTables } from './streams.js';
@@ -59,15 +59,12 @@ export class PostgresStore implements Store {
   private readonly settings: ClientSettings;
   private readonly log: Logger;
   private readonly defaultRetention: RetentionPolicy;
-  private readonly reconnectIntervalMs: number;
   private readonly heads = new StreamHeads();
   private readonly listeners = new Set<AppendListener>();
-  private pool!: Db;
-  private writer!: Db;
-  private listener!: Db;
-  private appender!: Appender;
-  private tables!: StreamTables;
-  private state!: AdapterState;
+  private readonly clients: Connections;
+  private readonly appender: Appender;
+  private readonly tables: StreamTables;
+  private readonly state: AdapterState;
   private opened = false;
   private closing = false;
   private reachable = false;
@@ -81,9 +78,25 @@ export class PostgresStore implements Store {
   constructor(options: PostgresStoreOptions) {
     this.names = new SchemaNames(options.schema ?? 'herald');
     this.log = (options.logger ?? silentLogger()).child({ component: 'store', store: 'postgres' });
-    this.settings = { url: options.url, maxConnections: options.maxConnections ?? 10, connectTimeoutMs: options.connectTimeoutMs ?? 5000, applicationName: options.applicationName ?? 'herald', reconnectIntervalMs: options.reconnectIntervalMs ?? 500, logger: this.log };
+    this.settings = {
+      url: options.url,
+      maxConnections: options.maxConnections ?? 10,
+      connectTimeoutMs: options.connectTimeoutMs ?? 5000,
+      applicationName: options.applicationName ?? 'herald',
+      reconnectIntervalMs: options.reconnectIntervalMs ?? 500,
+      logger: this.log,
+    };
     this.defaultRetention = options.defaultRetention ?? {};
-    this.reconnectIntervalMs = this.settings.reconnectIntervalMs;
+    this.clients = new Connections(this.settings, (payload) => this.onNotify(payload), () => {
+      this.listenerCloses++;
+      this.lost(new Error('the LISTEN connection closed'));
+    });
+    this.tables = new StreamTables(this.clients, this.names);
+    this.state = new AdapterState(this.clients, this.names);
+    this.appender = new Appender(this.clients, this.names, JSON.stringify(this.defaultRetention), {
+      committed: (grown, events, seconds) => this.committed(grown, events, seconds),
+      connectionLost: (err) => this.lost(err),
+    });
   }
 
   /** True while open and the database is reachable. */
@@ -92,26 +105,15 @@ export class PostgresStore implements Store {
   }
 
   async open(): Promise<void> {
-    this.pool = createPool(this.settings);
-    this.writer = createWriter(this.settings);
-    this.listener = createListener(this.settings, (_channel, payload) => this.onNotify(payload), () => {
-      this.listenerCloses++;
-      this.lost(new Error('the LISTEN connection closed'));
-    });
-    this.tables = new StreamTables(this.pool, this.names);
-    this.state = new AdapterState(this.pool, this.names);
-    this.appender = new Appender(this.writer, this.names, JSON.stringify(this.defaultRetention), {
-      committed: (grown, events, seconds) => this.committed(grown, events, seconds),
-      connectionLost: (err) => this.lost(err),
-    });
+    await this.clients.renew();
     const closes = this.listenerCloses;
     try {
-      const { from, to } = await migrate(this.pool, this.names);
+      const { from, to } = await migrate(this.clients.pool, this.names);
       if (from !== to) this.log.info({ schema: this.names.schema, from, to }, `migrated the database schema "${this.names.schema}" from version ${from} to ${to}`);
-      await this.listener.unsafe(`LISTEN "${this.names.channel}"`);
+      await this.clients.listener.unsafe(`LISTEN "${this.names.channel}"`);
       this.heads.sync(await this.tables.heads());
     } catch (err) {
-      await this.endClients();
+      await this.clients.end(0);
       throw new HeraldError('unavailable', `cannot open the postgres store at ${redactUrl(this.settings.url)}: ${err instanceof Error ? err.message : String(err)}`);
     }
     this.opened = true;
@@ -127,19 +129,15 @@ export class PostgresStore implements Store {
     await this.appender.drain();
     await this.purging;
     if (this.reachable) await this.state.releaseLease(RETENTION_LEASE, this.holder).catch(() => undefined);
-    await this.endClients();
+    await this.clients.end(5);
     this.opened = false;
-  }
-
-  private async endClients(): Promise<void> {
-    await Promise.allSettled([this.pool, this.writer, this.listener].map((c) => c?.end({ timeout: 5 })));
   }
 
   // ---- connectivity -------------------------------------------------------------------------
 
   /** The database was lost: turn unready and probe until it is back. */
   private lost(err: unknown): void {
-    if (!this.opened || this.closing) return;
+    if (!this.opened || this.closing || isOwnDisconnect(err)) return;
     if (this.reachable) {
       this.reachable = false;
       this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'the database is unreachable: writes are refused until it is back');
@@ -149,17 +147,21 @@ export class PostgresStore implements Store {
 
   private scheduleProbe(): void {
     if (this.probe !== undefined || this.closing) return;
-    this.probe = setTimeout(() => void this.reconnect(), this.reconnectIntervalMs);
+    this.probe = setTimeout(() => void this.reconnect(), this.settings.reconnectIntervalMs);
     this.probe.unref();
   }
 
-  /** One attempt to get back: LISTEN again, check the other connections, re-read every head. */
+  /**
+   * One attempt to get back, on fresh connections: LISTEN, check the pool and the writer, re-read
+   * every head (notifications sent meanwhile were lost).
+   */
   private async reconnect(): Promise<void> {
     try {
+      await this.clients.renew();
       const closes = this.listenerCloses;
-      await this.listener.unsafe(`LISTEN "${this.names.channel}"`);
-      await this.retrying(() => this.pool.unsafe('SELECT 1'), true);
-      await this.retrying(() => this.writer.unsafe('SELECT 1'), true);
+      await this.clients.listener.unsafe(`LISTEN "${this.names.channel}"`);
+      await this.clients.pool.unsafe('SELECT 1');
+      await this.clients.writer.unsafe('SELECT 1');
       const grown = this.heads.sync(await this.tables.heads());
       if (this.listenerCloses !== closes) throw new Error('the LISTEN connection closed again');
       this.probe = undefined;
@@ -181,13 +183,9 @@ export class PostgresStore implements Store {
    */
   private async retrying<T>(statement: () => Promise<T>, idempotent: boolean): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const t0 = performance.now(); // TEMP
       try {
-        const r = await statement();
-        if (performance.now() - t0 > 1000) this.log.warn({ ms: Math.round(performance.now() - t0), what: statement.toString().slice(0, 80) }, 'TEMP slow statement');
-        return r;
+        return await statement();
       } catch (err) {
-        if (performance.now() - t0 > 1000) this.log.warn({ ms: Math.round(performance.now() - t0), what: statement.toString().slice(0, 80), err: String(err) }, 'TEMP slow failed statement');
         if (err instanceof HeraldError) throw err;
         const again = isRetryable(err) || (idempotent && isConnectionError(err));
         if (again && attempt < ATTEMPTS) {

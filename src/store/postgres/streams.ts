@@ -56,9 +56,14 @@ export class StreamTables {
   private readonly columns = 'name, sid, created, head, first, bytes, retention';
 
   constructor(
-    private readonly db: Db,
+    private readonly clients: { readonly pool: Db },
     private readonly n: SchemaNames,
   ) {}
+
+  /** The current client (replaced after the database was lost). */
+  private get db(): Db {
+    return this.clients.pool;
+  }
 
   /** Events after `after` (undefined when the stream does not exist). One round trip. */
   async read(stream: string, after: number, limit: number): Promise<StoredEvent[] | undefined> {
