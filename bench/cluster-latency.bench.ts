@@ -3,8 +3,13 @@
  * published over HTTP to node A at a fixed 1,000 events/s; an SSE client on node B
  * (`GET /streams/:s/sse`) receives them. Node B learns of each commit through LISTEN/NOTIFY.
  * Goal: p99 < 50 ms from the publish on A to the event arriving on B.
+ *
+ * The peer, in the same run on the same database: bare PostgreSQL doing what the path cannot
+ * avoid, one durable INSERT + NOTIFY per event at the same rate, received on a LISTEN
+ * connection (no HTTP, no Herald).
  */
 import http from 'node:http';
+import postgres from 'postgres';
 import { startPostgres } from '../test/helpers/postgres.js';
 import { percentile, report, round } from './lib.js';
 import { startHeraldOnPostgres } from './postgres.js';
@@ -15,7 +20,45 @@ const TICK_MS = 5;
 const TOTAL = RATE * SECONDS;
 const STREAM = 'lat';
 
+/** Calls `send(i)` for i in 0..TOTAL-1 at RATE per second (catching up after timer jitter). */
+async function paced(send: (i: number) => void): Promise<void> {
+  const start = performance.now();
+  let next = 0;
+  await new Promise<void>((done) => {
+    const tick = (): void => {
+      const due = Math.min(TOTAL, Math.floor(((performance.now() - start) / 1000) * RATE) + 1);
+      while (next < due) send(next++);
+      if (next < TOTAL) setTimeout(tick, TICK_MS);
+      else done();
+    };
+    tick();
+  });
+}
+
 const pg = await startPostgres({ fsync: true });
+
+/** The peer: INSERT + pg_notify in one autocommitted statement per event, 8 connections; LISTEN on another. */
+async function barePeer(): Promise<number[]> {
+  const sql = postgres(pg.url, { max: 8, onnotice: () => {} });
+  const listener = postgres(pg.url, { max: 1 });
+  const sentAt = new Float64Array(TOTAL).fill(NaN);
+  const latency: number[] = [];
+  try {
+    await sql`CREATE TABLE peer_events (i int PRIMARY KEY, data text NOT NULL)`;
+    await listener.listen('peer', (payload) => latency.push(performance.now() - sentAt[Number(payload)]!));
+    const pad = 'x'.repeat(150);
+    await paced((i) => {
+      sentAt[i] = performance.now();
+      void sql`WITH ins AS (INSERT INTO peer_events VALUES (${i}, ${pad})) SELECT pg_notify('peer', ${String(i)})`.catch(() => undefined);
+    });
+    const deadline = performance.now() + 10_000;
+    while (latency.length < TOTAL && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    await sql.end();
+    await listener.end();
+  }
+  return latency.sort((x, y) => x - y);
+}
 const [a, b] = [await startHeraldOnPostgres(pg.url, 'herald'), await startHeraldOnPostgres(pg.url, 'herald')];
 
 const sent = new Float64Array(TOTAL).fill(NaN);
@@ -76,17 +119,7 @@ try {
     reading = subscribe(ac.signal, ready);
     reading.catch(fail);
   });
-  const start = performance.now();
-  let next = 0;
-  await new Promise<void>((done) => {
-    const tick = (): void => {
-      const due = Math.min(TOTAL, Math.floor(((performance.now() - start) / 1000) * RATE) + 1);
-      while (next < due) publish(next++);
-      if (next < TOTAL) setTimeout(tick, TICK_MS);
-      else done();
-    };
-    tick();
-  });
+  await paced(publish);
   const deadline = performance.now() + 10_000;
   while (receivedCount < TOTAL && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 } finally {
@@ -94,8 +127,9 @@ try {
   await reading.catch(() => undefined);
   agent.destroy();
   await Promise.all([a.stop(), b.stop()]);
-  await pg.stop();
 }
+// The peer runs after Herald, so its backlog (it cannot keep up on a slow disk) disturbs nothing.
+const peer = await barePeer().finally(() => pg.stop());
 
 const fromPublish: number[] = [];
 const fromAck: number[] = [];
@@ -118,12 +152,14 @@ report({
   goal: 'p99 < 50 ms from the publish on node A to the SSE client on node B',
   met: p99 < 50 && receivedCount === TOTAL && failures === 0,
   rows: [
+    row('peer: bare INSERT + NOTIFY → LISTEN (durable commit per event)', peer),
     row('publish sent on A → SSE event on B', fromPublish),
     row('publish acknowledged by A (201)', ackLatency),
     row('A acknowledged → SSE event on B', fromAck),
   ],
   notes: [
-    `${receivedCount} of ${TOTAL} events received on B; ${failures} publishes failed.`,
+    `${receivedCount} of ${TOTAL} events received on B; ${failures} publishes failed; the peer received ${peer.length} of ${TOTAL}.`,
+    `p99 ratio Herald / peer: ${round(p99 / percentile(peer, 99), 2)}.`,
     'Both nodes, PostgreSQL (fsync on) and the load generator share one 2-core machine. B is woken by a NOTIFY (stream and head, no payload) sent in the commit, then reads the events from the database.',
     '"A acknowledged → B" is often negative: B can deliver the event before A\'s 201 reaches the client.',
   ],

@@ -2,15 +2,19 @@
 // (esbuild, preact), index.html pointing at them, and .br/.gz siblings of every file so the
 // HTTP listener can send them compressed without compressing per request. No network.
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { brotliCompressSync, gzipSync, constants } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
-const out = `${root}dist/`;
+const dist = `${root}dist`;
 
+/**
+ * Builds into a fresh directory and swaps it in with renames, so a server (or a parallel test
+ * file) reading web/dist never sees half a build.
+ */
 export async function buildWeb({ quiet = false } = {}) {
-  rmSync(out, { recursive: true, force: true });
+  const out = `${dist}.tmp-${process.pid}-${Date.now()}/`;
   mkdirSync(out, { recursive: true });
   const result = await build({
     entryPoints: [`${root}src/main.tsx`],
@@ -39,6 +43,14 @@ export async function buildWeb({ quiet = false } = {}) {
     writeFileSync(`${out}${name}.br`, brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }));
     sizes[name] = { bytes: body.length, gzip: gz.length };
   }
+  const old = `${dist}.old-${process.pid}-${Date.now()}`;
+  try {
+    renameSync(dist, old);
+  } catch {
+    /* no previous build */
+  }
+  renameSync(out, dist);
+  rmSync(old, { recursive: true, force: true });
   if (!quiet) for (const [name, s] of Object.entries(sizes)) console.log(`web/dist/${name}: ${s.bytes} B, ${s.gzip} B gzipped`);
   return sizes;
 }

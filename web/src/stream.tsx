@@ -7,6 +7,8 @@ export const MAX_EVENTS = 5000;
 const ROW = 24;
 const VIEW_ROWS = 20;
 const OVERSCAN = 6;
+/** Arrivals are drawn at most this often: 10 redraws a second read as live, and each one repaints the list. */
+const DRAW_EVERY_MS = 100;
 /** Events shown from before "now" when the page opens. */
 const BACKLOG = 100;
 
@@ -14,7 +16,7 @@ const BACKLOG = 100;
  * The stream page: a live tail over SSE into a bounded buffer, drawn as a virtualised list (only
  * the rows in view exist in the DOM), with pause/resume, jump to a seq or an id, and the
  * selected event's metadata and pretty-printed payload. Arrivals are coalesced into one render
- * per animation frame, so 1,000 events/s costs ~17 events per frame, not 1,000 renders.
+ * every 100 ms (on an animation frame), so 1,000 events/s costs 10 renders a second, not 1,000.
  */
 export function StreamPage({ name }: { name: string }) {
   const buffer = useRef<StoredEvent[]>([]);
@@ -49,7 +51,7 @@ export function StreamPage({ name }: { name: string }) {
     tail.current = new Tail(name, after, (events) => {
       for (const e of events) pending.current.push(e);
       receivedRef.current += events.length;
-      frame.current ??= requestAnimationFrame(flush);
+      frame.current ??= window.setTimeout(() => requestAnimationFrame(flush), DRAW_EVERY_MS);
     }, (s, detail) => {
       setState(s);
       setError(detail);
@@ -73,7 +75,7 @@ export function StreamPage({ name }: { name: string }) {
     return () => {
       cancelled = true;
       tail.current?.stop();
-      if (frame.current !== undefined) cancelAnimationFrame(frame.current);
+      window.clearTimeout(frame.current);
     };
   }, [name]);
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { STREAM_NAME_RULE, isValidStreamName } from '../../core/names.js';
 
 /** First path segments of Herald's own HTTP routes: a queue cannot take them. */
-const RESERVED = ['streams', 'subscriptions', 'health', 'ready', 'metrics', 'openapi.json', 'docs', 'ui', 'live', 'ws'];
+const RESERVED = ['streams', 'subscriptions', 'health', 'ready', 'metrics', 'openapi.json', 'docs', 'ui', 'live', 'ws', 'system', 'eventbus', 'events'];
 
 const queueName = z
   .string()
