@@ -80,6 +80,8 @@ export class DeliveryLane {
   /** Last seq taken from the stream (delivered, in flight, or skipped). */
   private cursor = 0;
   private page: StoredEvent[] = [];
+  /** The pending wait for the stream to grow past `after`. */
+  private headWait: { after: number; promise: Promise<void> } | undefined;
   private leader = false;
   private readonly untrack: () => void;
   private counts = { delivered: 0, failed: 0, retried: 0, dropped: 0 };
@@ -198,7 +200,7 @@ export class DeliveryLane {
       this.retries = await this.state.retries();
       while (!signal.aborted && this.sub.state === 'active') {
         const launched = this.launchRedrive(signal, work) || (await this.launchNext(signal, work));
-        if (!launched) await this.waitForWork(signal, work);
+        if (!launched) await this.waitForWork(signal);
       }
     } finally {
       clearInterval(renew);
@@ -295,17 +297,26 @@ export class DeliveryLane {
     if (this.sub.policy !== 'gosep') this.log.warn({ count, cursor: this.cursor }, `events ${why}`);
   }
 
-  private async waitForWork(signal: AbortSignal, work: Set<Promise<void>>): Promise<void> {
-    const waiting = new AbortController();
-    const both = AbortSignal.any([signal, waiting.signal]);
-    const waits: Array<Promise<unknown>> = [this.wakeup.wait(both)];
-    if (this.free) waits.push(this.deps.hub.waitForEvents(this.sub.stream, this.cursor, both));
-    if (work.size > 0 && !this.free) waits.push(...work);
-    try {
-      await Promise.race(waits);
-    } finally {
-      waiting.abort();
+  /**
+   * Waits for a slot to free up, a wake-up (redrive, settings), or, with a free slot, new events.
+   * No abort controller per wait (creating and aborting one per delivery showed in profiles):
+   * the head wait is reused while the cursor stays, and the pump's signal ends it on stop.
+   */
+  private async waitForWork(signal: AbortSignal): Promise<void> {
+    if (!this.free) return this.wakeup.wait(signal);
+    await Promise.race([this.wakeup.wait(signal), this.waitForHead(signal)]);
+  }
+
+  private waitForHead(signal: AbortSignal): Promise<void> {
+    if (this.headWait?.after !== this.cursor) {
+      const after = this.cursor;
+      const promise = this.deps.hub.waitForEvents(this.sub.stream, after, signal);
+      this.headWait = { after, promise };
+      void promise.then(() => {
+        if (this.headWait?.promise === promise) this.headWait = undefined;
+      });
     }
+    return this.headWait!.promise;
   }
 
   // ---- one event -------------------------------------------------------------------------------

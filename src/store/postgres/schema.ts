@@ -124,7 +124,36 @@ function appendFunction(n: SchemaNames): string {
       v_sids bigint[];
       v_heads bigint[];
       v_fail int[] := '{}';
+      v_sid bigint;
+      v_old bigint;
     BEGIN
+      IF cardinality(p_stream) = 1 AND NOT (true = ANY (p_check)) THEN
+        -- The common case: one stream, fresh ids. The UPDATE locks the stream's row until commit
+        -- and moves its head, in one statement.
+        UPDATE ${n.t('streams')} SET head = head + v_n, bytes = bytes + octet_length(p_data)
+          WHERE name = p_stream[1] RETURNING sid, head - v_n INTO v_sid, v_old;
+        IF NOT FOUND AND cardinality(p_nocreate) = 0 THEN
+          INSERT INTO ${n.t('streams')} (name, created, retention) VALUES (p_stream[1], p_time[1], p_retention) ON CONFLICT (name) DO NOTHING;
+          UPDATE ${n.t('streams')} SET head = head + v_n, bytes = bytes + octet_length(p_data)
+            WHERE name = p_stream[1] RETURNING sid, head - v_n INTO v_sid, v_old;
+        END IF;
+        IF FOUND THEN
+          ${['p_type', 'p_time', 'p_subject', 'p_ctype', 'p_headers'].map(expand).join('\n          ')}
+          INSERT INTO ${n.t('events')} (sid, seq, id, type, time, subject, content_type, headers, data)
+            SELECT v_sid, v_old + u.ord, u.id, u.type, u.time, nullif(u.subject, ''), u.ctype, nullif(u.headers, ''),
+              substring(p_data FROM (u.pos - u.len + 1)::int FOR u.len)
+            FROM (
+              SELECT u.*, sum(u.len) OVER (ORDER BY u.ord) AS pos
+              FROM unnest(p_id, p_type, p_time, p_subject, p_ctype, p_headers, p_len)
+                WITH ORDINALITY AS u(id, type, time, subject, ctype, headers, len, ord)
+            ) u;
+          RETURN QUERY SELECT 's'::"char", NULL::bigint, v_sid, v_old, v_old + v_n, p_stream[1];
+          PERFORM pg_notify('${n.channel}', 'a ' || v_sid || ' ' || (v_old + v_n) || ' ' || p_stream[1]);
+          RETURN;
+        END IF;
+      END IF;
+
+      -- Several streams, producer ids to look up, or a stream that may not be created.
       ${['p_stream', 'p_check', 'p_op', 'p_type', 'p_time', 'p_subject', 'p_ctype', 'p_headers'].map(expand).join('\n      ')}
 
       INSERT INTO ${n.t('streams')} (name, created, retention)
@@ -142,59 +171,46 @@ function appendFunction(n: SchemaNames): string {
           WHERE u.name <> ALL (coalesce(v_names, '{}'));
       END IF;
 
-      IF cardinality(v_fail) = 0 AND cardinality(v_names) = 1 AND NOT (true = ANY (p_check)) THEN
-        -- The common case: one stream, fresh ids, nothing to exclude.
-        INSERT INTO ${n.t('events')} (sid, seq, id, type, time, subject, content_type, headers, data)
-          SELECT v_sids[1], v_heads[1] + u.ord, u.id, u.type, u.time, nullif(u.subject, ''), u.ctype, nullif(u.headers, ''),
-            substring(p_data FROM (u.pos - u.len + 1)::int FOR u.len)
-          FROM (
-            SELECT u.*, sum(u.len) OVER (ORDER BY u.ord) AS pos
-            FROM unnest(p_id, p_type, p_time, p_subject, p_ctype, p_headers, p_len)
-              WITH ORDINALITY AS u(id, type, time, subject, ctype, headers, len, ord)
-          ) u;
-        UPDATE ${n.t('streams')} SET head = head + v_n, bytes = bytes + octet_length(p_data) WHERE sid = v_sids[1];
-      ELSE
-        -- Ids left by events of a deleted stream (awaiting purge) are free again.
-        IF true = ANY (p_check) THEN
-          DELETE FROM ${n.t('events')} e USING unnest(p_id, p_check) AS u(id, chk)
-            WHERE u.chk AND e.id = u.id
-              AND NOT EXISTS (SELECT 1 FROM ${n.t('streams')} s WHERE s.sid = e.sid AND e.seq >= s.first);
-        END IF;
-
-        RETURN QUERY
-        WITH inp AS (
-          SELECT u.stream, u.id, u.chk, u.op, u.type, u.time, u.subject, u.ctype, u.headers, u.ord,
-            substring(p_data FROM (sum(u.len) OVER (ORDER BY u.ord) - u.len + 1)::int FOR u.len) AS data,
-            h.sid, h.head, (u.op = ANY (v_fail)) AS failed
-          FROM unnest(p_stream, p_id, p_check, p_op, p_type, p_time, p_subject, p_ctype, p_headers, p_len)
-            WITH ORDINALITY AS u(stream, id, chk, op, type, time, subject, ctype, headers, len, ord)
-          LEFT JOIN unnest(v_names, v_sids, v_heads) AS h(name, sid, head) ON h.name = u.stream
-        ), stored AS (
-          SELECT e.id, s.name AS stream, e.seq FROM ${n.t('events')} e JOIN ${n.t('streams')} s ON s.sid = e.sid
-          WHERE e.id = ANY (ARRAY(SELECT i.id FROM inp i WHERE i.chk AND NOT i.failed))
-        ), firsts AS (
-          SELECT DISTINCT ON (i.id) i.id, i.ord FROM inp i
-          WHERE i.chk AND NOT i.failed AND NOT EXISTS (SELECT 1 FROM stored d WHERE d.id = i.id)
-          ORDER BY i.id, i.ord
-        ), kept AS (
-          SELECT i.*, i.head + row_number() OVER (PARTITION BY i.sid ORDER BY i.ord) AS seq FROM inp i
-          WHERE NOT i.failed AND (NOT i.chk OR EXISTS (SELECT 1 FROM firsts f WHERE f.ord = i.ord))
-        ), ins AS (
-          INSERT INTO ${n.t('events')} (sid, seq, id, type, time, subject, content_type, headers, data)
-          SELECT k.sid, k.seq, k.id, k.type, k.time, nullif(k.subject, ''), k.ctype, nullif(k.headers, ''), k.data FROM kept k
-        ), grown AS (
-          UPDATE ${n.t('streams')} s SET head = g.head, bytes = s.bytes + g.bytes
-          FROM (SELECT k.sid, max(k.seq) AS head, sum(octet_length(k.data)) AS bytes FROM kept k GROUP BY k.sid) g
-          WHERE s.sid = g.sid
-        )
-        SELECT 'd'::"char", i.ord, NULL::bigint, coalesce(d.seq, f.seq), NULL::bigint, coalesce(d.stream, f.stream)
-        FROM inp i
-        LEFT JOIN stored d ON d.id = i.id
-        LEFT JOIN kept f ON d.id IS NULL AND f.chk AND f.id = i.id AND f.ord <> i.ord
-        WHERE i.chk AND NOT i.failed AND NOT EXISTS (SELECT 1 FROM kept k WHERE k.ord = i.ord)
-        UNION ALL
-        SELECT 'f'::"char", o, NULL, NULL, NULL, NULL FROM unnest(v_fail) AS o;
+      -- Ids left by events of a deleted stream (awaiting purge) are free again.
+      IF true = ANY (p_check) THEN
+        DELETE FROM ${n.t('events')} e USING unnest(p_id, p_check) AS u(id, chk)
+          WHERE u.chk AND e.id = u.id
+            AND NOT EXISTS (SELECT 1 FROM ${n.t('streams')} s WHERE s.sid = e.sid AND e.seq >= s.first);
       END IF;
+
+      RETURN QUERY
+      WITH inp AS (
+        SELECT u.stream, u.id, u.chk, u.op, u.type, u.time, u.subject, u.ctype, u.headers, u.ord,
+          substring(p_data FROM (sum(u.len) OVER (ORDER BY u.ord) - u.len + 1)::int FOR u.len) AS data,
+          h.sid, h.head, (u.op = ANY (v_fail)) AS failed
+        FROM unnest(p_stream, p_id, p_check, p_op, p_type, p_time, p_subject, p_ctype, p_headers, p_len)
+          WITH ORDINALITY AS u(stream, id, chk, op, type, time, subject, ctype, headers, len, ord)
+        LEFT JOIN unnest(v_names, v_sids, v_heads) AS h(name, sid, head) ON h.name = u.stream
+      ), stored AS (
+        SELECT e.id, s.name AS stream, e.seq FROM ${n.t('events')} e JOIN ${n.t('streams')} s ON s.sid = e.sid
+        WHERE e.id = ANY (ARRAY(SELECT i.id FROM inp i WHERE i.chk AND NOT i.failed))
+      ), firsts AS (
+        SELECT DISTINCT ON (i.id) i.id, i.ord FROM inp i
+        WHERE i.chk AND NOT i.failed AND NOT EXISTS (SELECT 1 FROM stored d WHERE d.id = i.id)
+        ORDER BY i.id, i.ord
+      ), kept AS (
+        SELECT i.*, i.head + row_number() OVER (PARTITION BY i.sid ORDER BY i.ord) AS seq FROM inp i
+        WHERE NOT i.failed AND (NOT i.chk OR EXISTS (SELECT 1 FROM firsts f WHERE f.ord = i.ord))
+      ), ins AS (
+        INSERT INTO ${n.t('events')} (sid, seq, id, type, time, subject, content_type, headers, data)
+        SELECT k.sid, k.seq, k.id, k.type, k.time, nullif(k.subject, ''), k.ctype, nullif(k.headers, ''), k.data FROM kept k
+      ), grown AS (
+        UPDATE ${n.t('streams')} s SET head = g.head, bytes = s.bytes + g.bytes
+        FROM (SELECT k.sid, max(k.seq) AS head, sum(octet_length(k.data)) AS bytes FROM kept k GROUP BY k.sid) g
+        WHERE s.sid = g.sid
+      )
+      SELECT 'd'::"char", i.ord, NULL::bigint, coalesce(d.seq, f.seq), NULL::bigint, coalesce(d.stream, f.stream)
+      FROM inp i
+      LEFT JOIN stored d ON d.id = i.id
+      LEFT JOIN kept f ON d.id IS NULL AND f.chk AND f.id = i.id AND f.ord <> i.ord
+      WHERE i.chk AND NOT i.failed AND NOT EXISTS (SELECT 1 FROM kept k WHERE k.ord = i.ord)
+      UNION ALL
+      SELECT 'f'::"char", o, NULL, NULL, NULL, NULL FROM unnest(v_fail) AS o;
 
       RETURN QUERY
       SELECT 's'::"char", NULL::bigint, s.sid, o.head, s.head, s.name
