@@ -105,7 +105,8 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * input order, so the caller derives every seq from these.
  *
  * Order: every stream row the batch touches is locked (in name order, so two batches never wait
- * on each other in a cycle) before its head is read, and held until commit. Two transactions
+ * on each other in a cycle; for one stream, by the UPDATE that moves its head) before its head is
+ * read, and held until commit. Two transactions
  * appending to one stream therefore commit one after the other, in seq order: a reader can
  * never see seq n+1 committed while n is not (docs/scaling.md). The NOTIFY per grown stream is
  * delivered to every listening node at commit.
