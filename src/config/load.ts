@@ -434,12 +434,13 @@ export function loadConfig(options: LoadConfigOptions = {}): HeraldConfig {
   return config;
 }
 
-/** A copy of a config safe to print: token values become `***`. */
+/** A copy of a config safe to print: token and secret values become `***`, and so do passwords in URLs. */
 export function redactConfig(config: HeraldConfig): HeraldConfig {
   const redact = (value: unknown, key?: string): unknown => {
     if (Array.isArray(value)) return value.map((v) => redact(v));
     if (isObj(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, k)]));
     if (typeof value === 'string' && key !== undefined && (key === 'token' || /secret|password/i.test(key))) return '***';
+    if (typeof value === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(value)) return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*:)[^/@\s]*@/i, '$1***@');
     return value;
   };
   return redact(config) as HeraldConfig;

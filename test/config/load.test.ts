@@ -177,6 +177,14 @@ describe('loadConfig', () => {
     expect(redactConfig(config).auth.tokens).toEqual([{ token: '***', scopes: ['admin'] }, { tokenEnv: 'T', scopes: ['read'] }]);
     expect(config.auth.tokens[0]!.token).toBe('0123456789abcdef0123');
   });
+
+  it('masks passwords in database URLs and webhook secrets for printing', () => {
+    const config = loadConfig({ env: {}, overrides: { store: { type: 'postgres', url: 'postgres://herald:s3cret@db:5432/herald' }, eventpiper: { database: 'postgres://u:p%40ss@127.0.0.1/x' } } });
+    const shown = redactConfig(config);
+    expect(shown.store).toMatchObject({ type: 'postgres', url: 'postgres://herald:***@db:5432/herald' });
+    expect(shown.eventpiper.database).toBe('postgres://u:***@127.0.0.1/x');
+    expect(redactConfig(loadConfig({ env: {}, overrides: { eventpiper: { database: 'postgres://127.0.0.1/x' } } })).eventpiper.database).toBe('postgres://127.0.0.1/x');
+  });
 });
 
 describe('options derived from the schema', () => {

@@ -53,6 +53,8 @@ const ATTEMPTS = 3;
  */
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
+  /** Several nodes write one database. */
+  readonly shared = true;
   onCommit?: (events: number, seconds: number) => void;
 
   private readonly names: SchemaNames;
