@@ -58,6 +58,9 @@ export class LmdbStore extends LogStore {
       path: this.options.path,
       mapSize: this.options.mapSize ?? 64 * 1024 ** 3,
       overlappingSync: this.options.overlappingSync ?? false,
+      // lmdb-js takes a path with an "extension" (`/var/lib/herald.d`, `/tmp/tmp.x1`) for a file
+      // name: the path is always the directory here.
+      noSubdir: false,
       maxDbs: 8,
     });
     this.events = this.env.openDB<Buffer, EventKey>({ name: 'events', encoding: 'binary' });
