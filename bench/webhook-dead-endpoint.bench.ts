@@ -18,6 +18,7 @@ interface Run {
   seconds: number;
   rate: number;
   peakRss: number;
+  peakAnon: number;
   endRss: number;
   outOfOrder: number;
 }
@@ -29,7 +30,12 @@ async function run(withDead: boolean): Promise<Run> {
   for (const url of receivers.urls) await subscribe(herald.url, { stream: 'load', url });
   if (withDead) await subscribe(herald.url, { stream: 'load', url: DEAD_URL });
   let peakRss = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(pid, (p) => readFileSync(p, 'utf8')))), 250);
+  let peakAnon = 0;
+  const read = (p: string): string => readFileSync(p, 'utf8');
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, rssMb(pid, read));
+    peakAnon = Math.max(peakAnon, rssMb(pid, read, 'RssAnon'));
+  }, 250);
   const started = performance.now();
   await publishMany(herald.url, 'load', EVENTS);
   await timeUntil(async () => (await receivers.counts()).counts.every((c) => c >= EVENTS), 3_600_000, 200);
@@ -39,13 +45,13 @@ async function run(withDead: boolean): Promise<Run> {
   const outOfOrder = (await receivers.counts()).outOfOrder.reduce((a, b) => a + b, 0);
   await herald.stop();
   await receivers.stop();
-  return { seconds, rate: (EVENTS * HEALTHY) / seconds, peakRss: Math.max(peakRss, endRss), endRss, outOfOrder };
+  return { seconds, rate: (EVENTS * HEALTHY) / seconds, peakRss: Math.max(peakRss, endRss), peakAnon, endRss, outOfOrder };
 }
 
 const alone = await run(false);
 const withDead = await run(true);
 const loss = 1 - withDead.rate / alone.rate;
-const row = (name: string, r: Run) => ({ case: name, 'deliveries/s': round(r.rate), seconds: round(r.seconds, 1), 'peak RSS MB': round(r.peakRss), 'end RSS MB': round(r.endRss), 'out of order': r.outOfOrder });
+const row = (name: string, r: Run) => ({ case: name, 'deliveries/s': round(r.rate), seconds: round(r.seconds, 1), 'peak RSS MB': round(r.peakRss), 'peak anon MB': round(r.peakAnon), 'end RSS MB': round(r.endRss), 'out of order': r.outOfOrder });
 report({
   name: 'webhook-dead-endpoint',
   title: `${EVENTS.toLocaleString('en')} events published live to ${HEALTHY} healthy endpoints, without and with a 4th refusing connections`,
