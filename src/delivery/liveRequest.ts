@@ -1,6 +1,6 @@
 import { HeraldError } from '../core/errors.js';
 import type { StoredEvent } from '../core/event.js';
-import { compilePattern } from '../protocols/http/auth.js';
+import { compilePattern } from '../core/patterns.js';
 import type { FrameFormat } from './liveEvent.js';
 
 /**

@@ -3,7 +3,6 @@ import { HeraldError } from '../../core/errors.js';
 import type { TokenConfig } from '../../config/schema.js';
 import { compilePattern, matchesAny, type Matcher } from '../../core/patterns.js';
 
-export { compilePattern };
 
 /**
  * Bearer tokens and their scopes (`config.auth.tokens`).
