@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compact, decodeString, goString, renderJsonValue, skipValue, skipWs } from '../../src/protocols/eventbus/json.js';
+import { skipValue, skipWs } from '../../src/core/jsonScan.js';
+import { compact, decodeString, goString, renderJsonValue } from '../../src/protocols/eventbus/json.js';
 import { NONE, parseMarkBody, parseRequest, parseStreamBody, parseWriteBody, textAt } from '../../src/protocols/eventbus/request.js';
 
 /** The event-bus JSON scanner and codec, fuzzed against JSON.parse / JSON.stringify. */

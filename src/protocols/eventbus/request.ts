@@ -1,4 +1,5 @@
-import { compact, decodeString, lastValueSpaced, skipString, skipValue, skipWs } from './json.js';
+import { lastValueSpaced, skipString, skipValue, skipWs } from '../../core/jsonScan.js';
+import { compact, decodeString } from './json.js';
 
 /**
  * Request lines and operation bodies, decoded the way the original's Go structs are
