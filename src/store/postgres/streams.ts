@@ -1,4 +1,5 @@
 import type { StoredEvent } from '../../core/event.js';
+import { metaToInfo } from '../meta.js';
 import type { RetentionPolicy, StreamInfo } from '../types.js';
 import type { Db } from './clients.js';
 import type { SchemaNames } from './schema.js';
@@ -33,16 +34,9 @@ interface EventRow {
 /** Events removed per statement by retention and purge, so no transaction holds locks long. */
 export const REMOVALS_PER_COMMIT = 5000;
 
+/** A stream row is the store's stream metadata with its retention as JSON text. */
 function toInfo(row: StreamRow): StreamInfo {
-  return {
-    name: row.name,
-    created: row.created,
-    count: Math.max(0, row.head - row.first + 1),
-    firstSeq: row.first,
-    lastSeq: row.head,
-    bytes: row.bytes,
-    retention: JSON.parse(row.retention) as RetentionPolicy,
-  };
+  return metaToInfo({ ...row, retention: JSON.parse(row.retention) as RetentionPolicy });
 }
 
 function toEvent(stream: string, row: EventRow): StoredEvent {
