@@ -18,7 +18,7 @@ export const webhooksSection = z
     secretGraceMs: z.number().int().min(0).max(30 * 86_400_000).default(86_400_000).describe('After a secret rotation, how long the old secret keeps signing too, in ms.'),
     leaseMs: z.number().int().min(1_000).max(600_000).default(15_000).describe('Lease of a lane on a shared (postgres) store: another node takes over this long after its holder dies.'),
     syncIntervalMs: z.number().int().min(100).max(600_000).default(2_000).describe('On a shared (postgres) store, how often a node re-reads the subscriptions other nodes changed, in ms.'),
-    maxConnectionsPerOrigin: z.number().int().min(1).max(1024).default(64).describe('Keep-alive connections kept open to one endpoint origin.'),
+    maxConnectionsPerOrigin: z.number().int().min(1).max(1024).default(64).describe('Connections to one endpoint origin at most (keep-alive, reused); further requests wait for a free one.'),
   })
   .strict()
   .prefault({})

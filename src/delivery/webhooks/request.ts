@@ -6,7 +6,7 @@ import type { Subscription } from './subscription.js';
 /** The pseudo-header under which an ingress adapter records the request method (go-sep forwards it). */
 export const METHOD_HEADER = ':method';
 
-/** Headers undici manages itself, or that describe the ingress connection rather than the event. */
+/** Headers the HTTP client writes itself, or that describe the ingress connection rather than the event. */
 const NOT_FORWARDED = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'expect', 'te', 'trailer', 'proxy-connection']);
 
 const USER_AGENT = 'Herald-Webhooks/1';

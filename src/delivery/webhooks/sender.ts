@@ -1,4 +1,5 @@
-import { Agent, request } from 'undici';
+import type { ConnectionOptions } from 'node:tls';
+import { Http1Client } from './http1/client.js';
 
 /** One HTTP attempt. */
 export interface DeliveryRequest {
@@ -27,79 +28,53 @@ export interface SenderOptions {
   maxResponseBytes: number;
   /** Keep-alive connections per origin. */
   connectionsPerOrigin: number;
+  /** Extra TLS options for https endpoints (tests pass a private CA). */
+  tls?: ConnectionOptions;
 }
 
 /** Response bytes kept for the attempt history. */
 const BODY_SNIPPET_BYTES = 512;
+/** Status line and headers of an answer, at most. */
+const MAX_RESPONSE_HEADER_BYTES = 16 * 1024;
+/** An idle keep-alive connection is closed after this long (or the server's own hint, less a second). */
+const IDLE_TIMEOUT_MS = 30_000;
 
 /**
- * Sends webhook requests through one undici Agent: a keep-alive pool per origin, a deadline per
- * attempt covering connect, headers and body, and a cap on the response body read (a huge or
- * endless body costs at most `maxResponseBytes`, then the connection is dropped).
+ * Sends webhook requests through Herald's HTTP/1.1 client (http1/): a keep-alive pool per
+ * origin, a deadline per attempt covering connect, headers and body, and a cap on the response
+ * body read (a huge or endless body costs at most `maxResponseBytes`, then the connection is
+ * dropped).
  */
 export class WebhookSender {
-  private readonly agent: Agent;
+  private readonly client: Http1Client;
 
-  constructor(private readonly options: SenderOptions) {
-    this.agent = new Agent({ connections: options.connectionsPerOrigin, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000 });
+  constructor(options: SenderOptions) {
+    this.client = new Http1Client({
+      connectionsPerOrigin: options.connectionsPerOrigin,
+      idleTimeoutMs: IDLE_TIMEOUT_MS,
+      maxHeaderBytes: MAX_RESPONSE_HEADER_BYTES,
+      maxBodyBytes: options.maxResponseBytes,
+      keepBodyBytes: BODY_SNIPPET_BYTES,
+      ...(options.tls !== undefined ? { tls: options.tls } : {}),
+    });
   }
 
   async send(req: DeliveryRequest, signal: AbortSignal): Promise<AttemptOutcome> {
     const started = performance.now();
-    // One controller per attempt, aborted by the deadline or by the lane stopping.
-    // (AbortSignal.any and AbortSignal.timeout cost far more per call on Node 20.)
-    const deadline = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      deadline.abort();
-    }, req.timeoutMs);
-    const stop = (): void => deadline.abort();
-    signal.addEventListener('abort', stop, { once: true });
     try {
-      const res = await request(req.url, {
-        dispatcher: this.agent,
-        method: req.method as 'POST',
-        headers: req.headers,
-        body: req.method === 'GET' || req.method === 'HEAD' ? null : req.body,
-        signal: deadline.signal,
-        headersTimeout: req.timeoutMs,
-        bodyTimeout: req.timeoutMs,
-      });
-      const body = await this.readCapped(res.body);
-      const outcome: AttemptOutcome = { status: res.statusCode, latencyMs: performance.now() - started, body };
-      const retryAfter = parseRetryAfter(res.headers['retry-after']);
+      const res = await this.client.request(req, signal);
+      const outcome: AttemptOutcome = { status: res.status, latencyMs: performance.now() - started, body: res.body.toString('utf8') };
+      const retryAfter = parseRetryAfter(res.headers.get('retry-after'));
       if (retryAfter !== undefined) outcome.retryAfterMs = retryAfter;
       return outcome;
     } catch (err) {
       signal.throwIfAborted();
-      return { error: timedOut ? `timed out after ${req.timeoutMs} ms` : describeError(err), latencyMs: performance.now() - started };
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', stop);
+      return { error: describeError(err), latencyMs: performance.now() - started };
     }
   }
 
   close(): Promise<void> {
-    return this.agent.close();
-  }
-
-  private async readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
-    let read = 0;
-    const kept: Buffer[] = [];
-    let keptBytes = 0;
-    for await (const chunk of body) {
-      read += chunk.byteLength;
-      if (keptBytes < BODY_SNIPPET_BYTES) {
-        kept.push(chunk.subarray(0, BODY_SNIPPET_BYTES - keptBytes));
-        keptBytes += Math.min(chunk.byteLength, BODY_SNIPPET_BYTES - keptBytes);
-      }
-      if (read > this.options.maxResponseBytes) {
-        body.destroy();
-        break;
-      }
-    }
-    return Buffer.concat(kept).toString('utf8');
+    return this.client.close();
   }
 }
 
