@@ -6,7 +6,9 @@
  * Per case: server RSS per connection (after the connections open, minus before), then a fixed
  * rate of 20 events/s for 10 s (publish-to-receive p50/p99), then a burst of 200 events published
  * as fast as the server takes them (deliveries/s = connections × events / time to the last
- * delivery). Goals: 10,000 connections at < 40 KB RSS each; >= 0.8x the bare broadcaster's
+ * delivery). A third peer, the floor, is the bare broadcaster writing one pre-framed buffer
+ * straight to each socket: the least work a fan-out can do, so its latency is what this machine
+ * and load generator allow. Goals: 10,000 connections at < 40 KB RSS each; >= 0.8x the bare broadcaster's
  * deliveries/s; p99 < 100 ms at 20 events/s to all 10,000.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -23,7 +25,7 @@ const BURST = 200;
 const PAD = 'x'.repeat(60);
 
 interface Target {
-  name: 'herald' | 'bare';
+  name: 'herald' | 'bare' | 'floor';
   url: string;
   pid: number;
   ssePath: string;
@@ -37,7 +39,8 @@ async function startTarget(name: Target['name']): Promise<Target> {
     const t = await startHerald('lmdb');
     return { name, url: t.url, pid: t.child.pid!, ssePath: '/streams/fan/sse', publishPath: '/streams/fan/events', stop: t.stop };
   }
-  const { child, match } = await startProcess(process.execPath, [join(benchDir, 'peers', 'bare-sse.mjs')], /listening (http:\/\/[\d.:]+)/);
+  const args = name === 'floor' ? ['direct'] : [];
+  const { child, match } = await startProcess(process.execPath, [join(benchDir, 'peers', 'bare-sse.mjs'), ...args], /listening (http:\/\/[\d.:]+)/);
   return { name, url: match[1]!, pid: child.pid!, ssePath: '/sse', publishPath: '/publish', stop: () => stopProcess(child) };
 }
 
@@ -171,6 +174,7 @@ const rows: Array<Awaited<ReturnType<typeof runCase>>> = [];
 for (const n of COUNTS) {
   rows.push(await runCase('herald', n));
   rows.push(await runCase('bare', n));
+  rows.push(await runCase('floor', n));
 }
 const at = (name: string, n: number) => rows.find((r) => r.case === `${name}, ${n} connections`);
 const notes: string[] = [];
@@ -179,11 +183,12 @@ for (const n of COUNTS) {
   const h = at('herald', n)!;
   const b = at('bare', n)!;
   const ratio = h.deliveriesPerSec / b.deliveriesPerSec;
-  notes.push(`${n} connections: Herald/bare deliveries/s ${round(ratio, 2)}x; Herald p99 ${h.p99_ms} ms at ${RATE} events/s; ${h.rssPerConnKB} KB RSS per connection (bare ${b.rssPerConnKB} KB).`);
+  const f = at('floor', n)!;
+  notes.push(`${n} connections: Herald/bare deliveries/s ${round(ratio, 2)}x; Herald p99 ${h.p99_ms} ms at ${RATE} events/s (floor ${f.p99_ms} ms); ${h.rssPerConnKB} KB RSS per connection (bare ${b.rssPerConnKB} KB).`);
   if (n === 10_000) met = ratio >= 0.8 && h.p99_ms < 100 && h.rssPerConnKB < 40;
 }
 notes.push(`Publish errors: ${publishErrors}. Machine load average (1 min) at start ${round(loadAtStart, 1)}, at end ${round(loadavg()[0]!, 1)} (other work on this shared machine competes for its 2 cores).`);
-notes.push(`Fixed phase: ${RATE} events/s for ${FIXED_SECONDS} s; burst: ${BURST} events, 8 publishes in flight. Herald stores each event durably (LMDB) before it fans out; the bare broadcaster stores nothing. Latency: payload carries the publish time; receive time in the load generator (same clock). cpuServerClient: CPU used by the server and by the load generator during the fixed phase (100% = one core).`);
+notes.push(`Fixed phase: ${RATE} events/s for ${FIXED_SECONDS} s; burst: ${BURST} events, 8 publishes in flight. Herald stores each event durably (LMDB) before it fans out; the bare broadcaster and the floor store nothing. Latency: payload carries the publish time; receive time in the load generator (same clock). cpuServerClient: CPU used by the server and by the load generator during the fixed phase (100% = one core).`);
 report({
   name: 'sse-fanout',
   title: 'SSE fan-out to 1,000 and 10,000 connections on one stream',

@@ -133,6 +133,9 @@ export function serializeHead(req: Http1Request, path: string, host: string, aut
   return `${head}\r\n`;
 }
 
+/** How long a connection opened for a waiting request may take (the request's own deadline still applies). */
+const WAITER_CONNECT_TIMEOUT_MS = 10_000;
+
 /** A reused connection failed before any byte of the answer: the request may be sent again. */
 class StaleConnectionError extends Http1Error {}
 
@@ -175,7 +178,7 @@ class OriginPool {
     try {
       conn = await new Promise<Connection>((resolve, reject) => {
         giveUpWaiting = reject;
-        this.acquire().then((c) => {
+        this.acquire(timeoutMs).then((c) => {
           // Given up on meanwhile (deadline, abort): the connection goes back for others.
           if (stopped === undefined) resolve(c);
           else this.release(c);
@@ -205,7 +208,8 @@ class OriginPool {
     for (const waiter of this.waiters.splice(0)) waiter.reject(new Http1Error('the client is closed', undefined));
   }
 
-  private acquire(): Promise<Connection> {
+  /** A connection: an idle one, a new one (connecting for at most `connectTimeoutMs`), or the next one freed. */
+  private acquire(connectTimeoutMs: number): Promise<Connection> {
     if (this.closed) return Promise.reject(new Http1Error('the client is closed', undefined));
     const conn = this.idle.pop();
     if (conn !== undefined) {
@@ -213,14 +217,14 @@ class OriginPool {
       this.idleTimers.delete(conn);
       return Promise.resolve(conn);
     }
-    if (this.open < this.options.connectionsPerOrigin) return this.connect();
+    if (this.open < this.options.connectionsPerOrigin) return this.connect(connectTimeoutMs);
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
-  private async connect(): Promise<Connection> {
+  private async connect(connectTimeoutMs: number): Promise<Connection> {
     this.open++;
     try {
-      const conn = await Connection.open(this.origin, this.options, this.options.idleTimeoutMs, this.options.tls);
+      const conn = await Connection.open(this.origin, this.options, this.options.idleTimeoutMs, connectTimeoutMs, this.options.tls);
       conn.onClose = () => this.closedConnection(conn);
       return conn;
     } catch (err) {
@@ -275,7 +279,7 @@ class OriginPool {
   private serveWaiter(): void {
     if (this.closed || this.waiters.length === 0 || this.open >= this.options.connectionsPerOrigin) return;
     const waiter = this.waiters.shift()!;
-    this.connect().then(
+    this.connect(WAITER_CONNECT_TIMEOUT_MS).then(
       (conn) => waiter.resolve(conn),
       (err: Error) => waiter.reject(err),
     );

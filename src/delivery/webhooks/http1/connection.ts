@@ -53,16 +53,21 @@ export class Connection {
     socket.on('close', () => this.gone());
   }
 
-  /** Opens a connection; rejects with an ExchangeError when it cannot be made. */
-  static open(origin: Origin, limits: ParserLimits, idleMs: number, tls: ConnectionOptions | undefined): Promise<Connection> {
+  /**
+   * Opens a connection; rejects with an ExchangeError when it cannot be made within
+   * `connectTimeoutMs` (so an unreachable host does not hold a pool slot for the OS's minutes).
+   */
+  static open(origin: Origin, limits: ParserLimits, idleMs: number, connectTimeoutMs: number, tls: ConnectionOptions | undefined): Promise<Connection> {
     return new Promise((resolve, reject) => {
       const socket = origin.tls
         ? connectTls({ host: origin.hostname, port: origin.port, ALPNProtocols: ['http/1.1'], ...(isIP(origin.hostname) === 0 ? { servername: origin.hostname } : {}), ...tls })
         : connectTcp({ host: origin.hostname, port: origin.port });
       const onError = (err: NodeJS.ErrnoException): void => reject(new ExchangeError(err.message, err.code, false));
       socket.once('error', onError);
+      socket.setTimeout(connectTimeoutMs, () => socket.destroy(Object.assign(new Error(`connect timed out after ${connectTimeoutMs} ms`), { code: 'ETIMEDOUT' })));
       socket.once(origin.tls ? 'secureConnect' : 'connect', () => {
         socket.off('error', onError);
+        socket.setTimeout(0);
         resolve(new Connection(socket, limits, idleMs));
       });
     });
