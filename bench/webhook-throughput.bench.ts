@@ -60,7 +60,7 @@ report({
     { case: `herald → ${ENDPOINTS} endpoints, aggregate`, 'req/s': round(rate10), seconds: round(ten, 2), 'ratio to ceiling': round(rate10 / ceiling10, 2), 'out of order': tenOrder },
   ],
   notes: [
-    'Events were stored before the subscriptions were created (start: earliest), so the figures are delivery alone: read from LMDB, sign (HMAC-SHA256), POST over a keep-alive connection (Herald's HTTP/1.1 client), wait for the 200, advance the position.',
+    'Events were stored before the subscriptions were created (start: earliest), so the figures are delivery alone: read from LMDB, sign (HMAC-SHA256), POST over a keep-alive connection (the webhook HTTP/1.1 client), wait for the 200, advance the position.',
     'Herald, the receivers and autocannon share the 2 cores; the ceiling rows are the receivers answering autocannon with the same body and headers.',
   ],
 });
