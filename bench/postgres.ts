@@ -3,10 +3,10 @@ import { repoDir, startProcess, stopProcess } from './lib.js';
 import type { RunningTarget } from './servers.js';
 
 /** `herald serve` from the build on the postgres store (one node of a cluster). */
-export async function startHeraldOnPostgres(url: string, schema: string, env: Record<string, string> = {}): Promise<RunningTarget> {
+export async function startHeraldOnPostgres(url: string, schema: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<RunningTarget> {
   const { child, match } = await startProcess(
     process.execPath,
-    [join(repoDir, 'dist', 'cli', 'main.js'), 'serve', '--port', '0'],
+    [...nodeArgs, join(repoDir, 'dist', 'cli', 'main.js'), 'serve', '--port', '0'],
     /"url":"(http:\/\/[\d.:]+)"/,
     {
       HERALD_STORE_TYPE: 'postgres',

@@ -83,10 +83,24 @@ export class Hub {
   }
 
   /** Publishes several events in one commit, all or none; resolves once durable. */
-  async publishBatch(events: EventInput[], options: AppendOptions = {}): Promise<AppendResult[]> {
-    if (events.length === 0) return [];
+  publishBatch(events: EventInput[], options: AppendOptions = {}): Promise<AppendResult[]> {
+    if (events.length === 0) return Promise.resolve([]);
     const started = performance.now();
-    const results = await this.store.append(events, { createStreams: options.createStreams ?? this.createStreams });
+    // No async frame holding `events` until the commit: once the store has taken them, the
+    // events (and the request body their payloads are views of) can be collected young.
+    let appended: Promise<AppendResult[]>;
+    try {
+      appended = this.store.append(events, { createStreams: options.createStreams ?? this.createStreams });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return appended.then((results) => {
+      this.countBatch(results, started);
+      return results;
+    });
+  }
+
+  private countBatch(results: AppendResult[], started: number): void {
     let duplicates = 0;
     let stream: string | undefined;
     let run = 0;
@@ -104,7 +118,6 @@ export class Hub {
       run++;
     }
     this.metrics.recordPublish(stream, run, duplicates, (performance.now() - started) / 1000);
-    return results;
   }
 
   read(stream: string, options?: ReadOptions): Promise<StoredEvent[]> {

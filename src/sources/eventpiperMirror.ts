@@ -5,21 +5,26 @@ import type { Hub } from '../core/hub.js';
 import { assertEventField } from '../core/names.js';
 import type { Logger } from '../observability/logger.js';
 import type { EventRow } from './eventRow.js';
+import { IdTracker } from './idTracker.js';
 import type { PostgresListenSource } from './postgresListen.js';
 
 export const MIRROR_LEASE = 'eventpiper-source';
 const KV_COLLECTION = 'eventpiper';
-const LEASE_TTL_MS = 30_000;
-const RENEW_MS = 10_000;
 
 /**
  * Appends every EventPiper row to a Herald stream, so every other protocol can read it.
  *
  * Several Herald nodes may share one database (and one store): only the holder of the store
- * lease `eventpiper-source` appends. Each row becomes the event `eventpiper:<id>`, so appending
- * a row twice (a handover, a catch-up overlapping live rows) stores it once. The highest id
- * appended is kept in the store (`kv eventpiper/mirror:<stream>`); a node that takes the lease,
- * or restarts, first appends the rows above it from the table, then follows live rows.
+ * lease `eventpiper-source` appends (renewed every third of `leaseMs`; another node takes over
+ * within `leaseMs` of the holder's death). Each row becomes the event `eventpiper:<id>`, so
+ * appending a row twice (a handover, a catch-up overlapping live rows) stores it once.
+ *
+ * The mirror's position is kept in the store (`kv eventpiper/mirror:<stream>`): a node that takes
+ * the lease, or restarts, first appends the rows above it from the table, then follows live rows.
+ * Rows commit (and arrive) in commit order, not id order, so the position is not the highest id
+ * appended but the highest below which every id was appended (IdTracker.settled): with id 7
+ * appended while 6 is still uncommitted, the position stays at 5, and a successor appends 6
+ * when it commits instead of starting after 7 and never seeing it.
  */
 export class EventPiperMirror {
   private readonly holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -29,15 +34,20 @@ export class EventPiperMirror {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly unsubscribe: () => void;
+  /** The ids appended since this node took the lease (from the stored position on). */
+  private appended: IdTracker | undefined;
+  /** When the lease lapses unless renewed (performance.now() time; see holds()). */
+  private validUntil = 0;
 
   constructor(
     private readonly hub: Hub,
     private readonly source: PostgresListenSource,
     private readonly stream: string,
     private readonly log: Logger,
+    private readonly leaseMs = 30_000,
   ) {
     this.unsubscribe = source.subscribe((row) => {
-      if (!this.holding) return;
+      if (!this.holds()) return;
       this.queue.push(row);
       this.kick();
     });
@@ -45,12 +55,28 @@ export class EventPiperMirror {
 
   start(): void {
     void this.renew();
-    this.timer = setInterval(() => void this.renew(), RENEW_MS);
+    this.timer = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.leaseMs / 3)));
     this.timer.unref();
   }
 
   /** True while this node holds the lease and appends rows. */
   get isHolder(): boolean {
+    return this.holding && performance.now() < this.validUntil;
+  }
+
+  /**
+   * True while this node holds a lease that has not lapsed. The term is counted from before the
+   * request that took or renewed the lease, so it ends no later than the database's expiry (the
+   * time another node may take over): two nodes never append at once, which would interleave
+   * their rows out of order. A lapsed lease (the store did not answer the renewals) stops the
+   * appends; once renewed, the node catches up from the stored position again.
+   */
+  private holds(): boolean {
+    if (this.holding && performance.now() >= this.validUntil) {
+      this.holding = false;
+      this.queue = [];
+      this.log.warn('EventPiper mirror: the lease lapsed without a renewal; appending stops until it is renewed');
+    }
     return this.holding;
   }
 
@@ -66,8 +92,11 @@ export class EventPiperMirror {
   private async renew(): Promise<void> {
     if (this.stopped || !this.hub.store.isOpen) return;
     try {
-      const held = await this.hub.store.acquireLease(MIRROR_LEASE, this.holder, LEASE_TTL_MS);
+      const asked = performance.now();
+      const held = await this.hub.store.acquireLease(MIRROR_LEASE, this.holder, this.leaseMs);
+      if (held) this.validUntil = asked + this.leaseMs;
       if (held && !this.holding) {
+        this.appended = undefined; // until the catch-up starts from the stored position
         this.holding = true;
         this.log.info({ stream: this.stream }, 'EventPiper mirror: this node appends rows to the Herald stream');
         await this.source.ready;
@@ -85,15 +114,16 @@ export class EventPiperMirror {
   /** Appends the rows above the stored position (after a restart or a lease handover). */
   private async catchUp(): Promise<void> {
     const from = (await this.hub.store.kvGet<number>(KV_COLLECTION, this.positionKey)) ?? 0;
+    this.appended = new IdTracker(from);
     for await (const page of this.source.rowsAfter(from)) {
-      if (this.stopped || !this.holding) return;
+      if (this.stopped || !this.holds()) return;
       await this.append(page);
     }
   }
 
   private kick(): void {
     this.enqueue(async () => {
-      while (this.queue.length > 0 && this.holding && !this.stopped) {
+      while (this.queue.length > 0 && this.holds() && !this.stopped) {
         const rows = this.queue.splice(0, 1000);
         await this.append(rows);
       }
@@ -115,9 +145,12 @@ export class EventPiperMirror {
   private async append(rows: EventRow[]): Promise<void> {
     if (rows.length === 0) return;
     await this.hub.publishBatch(rows.map((row) => toEvent(this.stream, row)), { createStreams: true });
-    const highest = Math.max(...rows.map((r) => r.id));
+    const appended = this.appended;
+    if (!appended) return;
+    for (const row of rows) appended.accept(row.id);
+    const settled = appended.settled;
     const stored = (await this.hub.store.kvGet<number>(KV_COLLECTION, this.positionKey)) ?? 0;
-    if (highest > stored) await this.hub.store.kvWrite([{ collection: KV_COLLECTION, key: this.positionKey, value: highest }]);
+    if (settled > stored) await this.hub.store.kvWrite([{ collection: KV_COLLECTION, key: this.positionKey, value: settled }]);
   }
 
   private get positionKey(): string {

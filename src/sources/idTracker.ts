@@ -38,6 +38,17 @@ export class IdTracker {
     return this.holes.delete(id);
   }
 
+  /**
+   * The highest id up to which every id was accepted (or its hole given up): where a reader that
+   * loses this tracker can start again without missing a row that is still to come.
+   */
+  get settled(): number {
+    this.trim();
+    // Holes are opened in ascending order and removed, never added below: the first is the lowest.
+    for (const hole of this.holes.keys()) return hole - 1;
+    return this.highest;
+  }
+
   /** Ids below the highest that may still arrive (expired ones are dropped first). */
   openHoles(): number[] {
     this.trim();

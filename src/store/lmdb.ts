@@ -1,11 +1,13 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { counterOf, ID_PREFIX_LENGTH } from '../core/ids.js';
+import type { EventWrite } from './batch.js';
 import { LogStore, type LogStoreOptions, type BatchWrites, type EventRecordWithSeq, type LoadedState, type RecordSummary } from './logStore.js';
 import type { StreamMeta } from './meta.js';
 import type { KvListOptions } from './types.js';
 import { DirLock } from './dirLock.js';
-import { decodeRecord, encodeRecord, summarizeRecord } from './recordCodec.js';
+import { CHUNK_BYTES, countOf, decodeValue, encodeChunks, summarizeValue } from './recordCodec.js';
 
 export interface LmdbStoreOptions extends LogStoreOptions {
   /** Directory of the database (created when absent). */
@@ -20,12 +22,22 @@ export interface LmdbStoreOptions extends LogStoreOptions {
   overlappingSync?: boolean;
 }
 
-type EventKey = [number, number]; // [stream sid, seq]
+/**
+ * Chunk buffers kept for reuse: enough for the commits in flight under bulk load (a chunk's
+ * buffer is busy until its commit is done). Fresh 64 KiB buffers per chunk were the largest
+ * source of garbage memory after a bulk ingest.
+ */
+const CHUNK_POOL = 64;
+
+type EventKey = [number, number]; // [stream sid, seq of the value's first event]
+/** An id run (core/ids.ts): [sid, seq of its first event, counter of its first id, count]. */
+type RunValue = [number, number, number, number];
 
 /**
- * The embedded durable store on LMDB (the default). One environment, six sub-databases:
- * events by [sid, seq], ids → [sid, seq], stream metadata, consumer positions, system keys, and
- * the adapters' key-value collections by [collection, key].
+ * The embedded durable store on LMDB (the default). One environment, seven sub-databases:
+ * events by [sid, first seq] (a chunk of consecutive events per value, recordCodec.ts), producer
+ * ids → [sid, seq], minted id runs by prefix → where they start, stream metadata, consumer
+ * positions, system keys, and the adapters' key-value collections by [collection, key].
  *
  * Each group commit is one LMDB write transaction, run by lmdb-js off the main thread. By
  * default a commit resolves only once synced to disk; with `overlappingSync` it resolves before
@@ -38,10 +50,14 @@ export class LmdbStore extends LogStore {
   private lock: DirLock | undefined;
   private events!: Database<Buffer, EventKey>;
   private ids!: Database<[number, number], string>;
+  private runs!: Database<RunValue, string>;
   private streams!: Database<StreamMeta, string>;
   private positions!: Database<number, [string, string]>;
   private sys!: Database<unknown, string | [string, number]>;
   private kv!: Database<unknown, [string, string]>;
+  private readonly chunkPool: Buffer[] = [];
+  /** Chunk buffers handed out while the current commit is being written. */
+  private lent: Buffer[] | undefined;
 
   constructor(private readonly options: LmdbStoreOptions) {
     super(options);
@@ -65,6 +81,7 @@ export class LmdbStore extends LogStore {
     });
     this.events = this.env.openDB<Buffer, EventKey>({ name: 'events', encoding: 'binary' });
     this.ids = this.env.openDB<[number, number], string>({ name: 'ids' });
+    this.runs = this.env.openDB<RunValue, string>({ name: 'runs' });
     this.streams = this.env.openDB<StreamMeta, string>({ name: 'streams' });
     this.positions = this.env.openDB<number, [string, string]>({ name: 'positions' });
     this.sys = this.env.openDB<unknown, string | [string, number]>({ name: 'sys' });
@@ -76,7 +93,9 @@ export class LmdbStore extends LogStore {
     }
     const trash = [...this.sys.getKeys({ start: ['trash', 0], end: ['trash', Number.MAX_SAFE_INTEGER] })].map((k) => (k as [string, number])[1]);
     const nextSid = (this.sys.get('nextSid') as number | undefined) ?? 1;
-    return { metas, nextSid, trash };
+    let lastRunPrefix: string | undefined;
+    for (const key of this.runs.getKeys({ reverse: true, limit: 1 })) lastRunPrefix = key;
+    return { metas, nextSid, trash, lastRunPrefix };
   }
 
   private get damageMarker(): string {
@@ -94,7 +113,7 @@ export class LmdbStore extends LogStore {
   /**
    * After a failed commit, a later batch may have landed after the lost one, leaving a hole.
    * Keep each stream up to its first hole; drop what follows (it was never acknowledged, since
-   * acknowledgements stop at the first failure) and recount the bytes.
+   * acknowledgements stop at the first failure) with its ids, and recount the bytes.
    */
   private async repair(metas: StreamMeta[]): Promise<void> {
     await this.env.transaction(() => {
@@ -102,16 +121,26 @@ export class LmdbStore extends LogStore {
         let expected = meta.first;
         let bytes = 0;
         let head = meta.first - 1;
-        for (const { key, value } of this.events.getRange({ start: [meta.sid, meta.first], end: [meta.sid, Number.MAX_SAFE_INTEGER] })) {
-          const { id, bytes: size } = summarizeRecord(value);
-          if (key[1] === expected) {
-            head = expected++;
-            bytes += size;
+        let hole = false;
+        for (const { firstSeq, value } of this.values(meta.sid, meta.first, Number.MAX_SAFE_INTEGER)) {
+          const summaries = summarizeValue(value, firstSeq);
+          const lastSeq = firstSeq + summaries.length - 1;
+          if (!hole && firstSeq <= expected && lastSeq >= expected) {
+            for (const s of summaries) if (s.seq >= meta.first) bytes += s.bytes;
+            head = lastSeq;
+            expected = lastSeq + 1;
             continue;
           }
-          this.events.removeSync(key);
-          const owner = this.ids.get(id);
-          if (owner && owner[0] === meta.sid && owner[1] === key[1]) this.ids.removeSync(id);
+          hole = true;
+          this.events.removeSync([meta.sid, firstSeq]);
+          for (const s of summaries) {
+            if (s.minted) {
+              this.runs.removeSync(s.id.slice(0, ID_PREFIX_LENGTH));
+              continue;
+            }
+            const owner = this.ids.get(s.id);
+            if (owner && owner[0] === meta.sid && owner[1] === s.seq) this.ids.removeSync(s.id);
+          }
         }
         meta.head = Math.max(head, meta.first - 1);
         meta.bytes = bytes;
@@ -126,13 +155,35 @@ export class LmdbStore extends LogStore {
   }
 
   protected commit(w: BatchWrites): Promise<void> {
+    const lent: Buffer[] = [];
+    this.lent = lent;
+    const committed = this.commitWrites(w);
+    this.lent = undefined;
+    if (lent.length === 0) return committed;
+    // lmdb-js writes a value from the caller's memory: chunk buffers go back to the pool only
+    // once their commit is done (and are dropped if it failed).
+    return committed.then(() => {
+      for (const buf of lent) if (this.chunkPool.length < CHUNK_POOL) this.chunkPool.push(buf);
+    });
+  }
+
+  /** A buffer for a chunk of `size` ≤ CHUNK_BYTES bytes, from the pool when one is free. */
+  private readonly allocChunk = (size: number): Buffer => {
+    const buf = this.chunkPool.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    this.lent?.push(buf);
+    return buf.subarray(0, size);
+  };
+
+  private commitWrites(w: BatchWrites): Promise<void> {
     // Writes issued in one synchronous run share one transaction (lmdb-js batches them per event
     // turn and executes them on its write thread); the promise of the last one resolves when
     // that transaction is committed (durable() then waits for the flush).
-    for (const { sid, seq, record } of w.events) this.events.put([sid, seq], encodeRecord(record));
-    for (const { sid, seq } of w.removedEvents) this.events.remove([sid, seq]);
+    for (const { sid, before } of w.trimmed) this.trim(sid, before);
     for (const id of w.removedIds) this.ids.remove(id);
+    for (const prefix of w.removedRuns) this.runs.remove(prefix);
+    this.writeEvents(w.events);
     for (const { id, sid, seq } of w.ids) this.ids.put(id, [sid, seq]);
+    for (const { prefix, lo, count, sid, firstSeq } of w.runs) this.runs.put(prefix, [sid, firstSeq, lo, count]);
     for (const name of w.removedMetas) this.streams.remove(name);
     for (const meta of w.metas) this.streams.put(meta.name, meta);
     for (const name of w.removedPositionsOf) {
@@ -148,27 +199,82 @@ export class LmdbStore extends LogStore {
     return this.sys.put('nextSid', w.nextSid).then(() => undefined);
   }
 
+  /** Each stream's new events as chunks: one value per CHUNK_BYTES, keyed by its first seq. */
+  private writeEvents(events: EventWrite[]): void {
+    if (events.length === 0) return;
+    let sid = events[0]!.sid;
+    let from = 0;
+    for (let i = 1; i <= events.length; i++) {
+      if (i < events.length && events[i]!.sid === sid && events[i]!.seq === events[i - 1]!.seq + 1) continue;
+      const run = from === 0 && i === events.length ? events : events.slice(from, i);
+      const firstSeq = run[0]!.seq;
+      encodeChunks(run, (value, first) => void this.events.put([sid, firstSeq + first], value), this.allocChunk);
+      // Streams interleaved in one batch: a stream's later stretch gets a value of its own.
+      if (i < events.length) {
+        sid = events[i]!.sid;
+        from = i;
+      }
+    }
+  }
+
+  /** Removes the values of `sid` whose every event has a seq below `before`. */
+  private trim(sid: number, before: number): void {
+    const keys = [...this.events.getKeys({ start: [sid, 0], end: [sid, before] })];
+    for (let i = 0; i < keys.length; i++) {
+      const firstSeq = keys[i]![1];
+      const next = keys[i + 1];
+      const lastSeq = next ? next[1] - 1 : firstSeq + countOf(this.events.get(keys[i]!)!) - 1;
+      if (lastSeq < before) this.events.remove(keys[i]!);
+    }
+  }
+
   protected async durable(): Promise<void> {
     if (this.options.overlappingSync) await this.env.flushed;
   }
 
   protected findId(id: string): { sid: number; seq: number } | undefined {
     const found = this.ids.get(id);
-    return found ? { sid: found[0], seq: found[1] } : undefined;
+    if (found) return { sid: found[0], seq: found[1] };
+    // A minted id: its run's entry says where the run starts, the counter says how far in.
+    const counter = counterOf(id);
+    if (counter === undefined) return undefined;
+    const run = this.runs.get(id.slice(0, ID_PREFIX_LENGTH));
+    if (!run) return undefined;
+    const [sid, firstSeq, lo, count] = run;
+    const k = counter - lo;
+    return k >= 0 && k < count ? { sid, seq: firstSeq + k } : undefined;
+  }
+
+  /**
+   * The stored values of `sid` holding events in [from, to], in seq order: the value holding
+   * `from` (found by looking back from it) and every later one starting at or before `to`.
+   */
+  private *values(sid: number, from: number, to: number): Generator<{ firstSeq: number; value: Buffer }> {
+    let start = from;
+    for (const key of this.events.getKeys({ start: [sid, from], end: [sid, -1], reverse: true, limit: 1 })) start = key[1];
+    for (const { key, value } of this.events.getRange({ start: [sid, start], end: [sid, to + 1] })) yield { firstSeq: key[1], value };
   }
 
   protected summaries(sid: number, from: number, to: number, limit: number): RecordSummary[] {
     const out: RecordSummary[] = [];
-    for (const { key, value } of this.events.getRange({ start: [sid, from], end: [sid, to + 1], limit })) {
-      out.push({ seq: key[1], ...summarizeRecord(value) });
+    for (const { firstSeq, value } of this.values(sid, from, to)) {
+      for (const s of summarizeValue(value, firstSeq)) {
+        if (s.seq < from) continue;
+        if (s.seq > to || out.length >= limit) return out;
+        out.push(s);
+      }
     }
     return out;
   }
 
   protected readRecords(sid: number, after: number, upTo: number, limit: number): EventRecordWithSeq[] {
     const out: EventRecordWithSeq[] = [];
-    for (const { key, value } of this.events.getRange({ start: [sid, after + 1], end: [sid, upTo + 1], limit })) {
-      out.push({ seq: key[1], record: decodeRecord(value) });
+    for (const { firstSeq, value } of this.values(sid, after + 1, upTo)) {
+      const skip = Math.max(0, after + 1 - firstSeq);
+      for (const { record, index } of decodeValue(value, skip, Math.min(limit - out.length, upTo - firstSeq - skip + 1))) {
+        out.push({ seq: firstSeq + index, record });
+      }
+      if (out.length >= limit) break;
     }
     return out;
   }

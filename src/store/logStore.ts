@@ -1,9 +1,12 @@
 import type { AppendResult, EventInput, StoredEvent } from '../core/event.js';
 import { HeraldError } from '../core/errors.js';
-import { newEventId } from '../core/ids.js';
+import { IdMinter, ID_PREFIX_LENGTH } from '../core/ids.js';
 import { assertStreamName } from '../core/names.js';
-import { metaToInfo, newMeta, type StreamMeta } from './meta.js';
+import { Batch, type BatchWrites } from './batch.js';
+import { assertKvKeys, kvJson } from './kv.js';
+import { metaToInfo, type StreamMeta } from './meta.js';
 import { toRecord, type EventRecord } from './record.js';
+import type { RecordSummary } from './recordCodec.js';
 import type {
   AppendListener,
   AppendOptions,
@@ -16,37 +19,15 @@ import type {
   StreamOptions,
 } from './types.js';
 
-/** Everything one commit writes. A backend turns it into one atomic, durable transaction. */
-export interface BatchWrites {
-  events: Array<{ sid: number; seq: number; record: EventRecord }>;
-  ids: Array<{ id: string; sid: number; seq: number }>;
-  /** Single events removed by retention or purge. */
-  removedEvents: Array<{ sid: number; seq: number }>;
-  removedIds: string[];
-  metas: StreamMeta[];
-  removedMetas: string[];
-  positions: Array<{ stream: string; consumer: string; seq: number }>;
-  removedPositionsOf: string[];
-  /** Key-value writes, in call order (a later write of a key wins). */
-  kv: KvWrite[];
-  /** Stream ids whose events await purging (after a delete), and those fully purged. */
-  trashAdded: number[];
-  trashDone: number[];
-  nextSid: number;
-}
-
-/** What the retention and purge passes need to know of a stored event, without its payload. */
-export interface RecordSummary {
-  seq: number;
-  id: string;
-  time: string;
-  bytes: number;
-}
+export type { BatchWrites, EventWrite, RunWrite } from './batch.js';
+export type { RecordSummary } from './recordCodec.js';
 
 export interface LoadedState {
   metas: StreamMeta[];
   nextSid: number;
   trash: number[];
+  /** The greatest id-run prefix stored, so new runs continue above it (core/ids.ts). */
+  lastRunPrefix?: string;
 }
 
 export const DEFAULT_READ_LIMIT = 1000;
@@ -67,68 +48,13 @@ const MAX_BATCHES_IN_FLIGHT = 3;
 /** Retention and purge remove at most this many events per commit, so appends never wait long. */
 const REMOVALS_PER_COMMIT = 5000;
 
+const APPLIED = (): undefined => undefined;
+
 interface PendingOp {
   /** Applies the operation to the batch; throws (before changing anything) to fail alone. */
   apply(batch: Batch): unknown;
   resolve(value: unknown): void;
   reject(err: unknown): void;
-}
-
-/** A batch under construction: copy-on-write views of the stream metadata it touches. */
-class Batch {
-  readonly writes: BatchWrites;
-  readonly metas = new Map<string, StreamMeta | null>();
-  readonly newIds = new Map<string, { stream: string; seq: number }>();
-  readonly grown = new Set<string>();
-  constructor(
-    private readonly committed: Map<string, StreamMeta>,
-    nextSid: number,
-    /** Earlier batches not yet committed: their ids are not in the backend's index yet. */
-    private readonly earlier: readonly Batch[],
-  ) {
-    this.writes = {
-      events: [], ids: [], removedEvents: [], removedIds: [], metas: [], removedMetas: [],
-      positions: [], removedPositionsOf: [], kv: [], trashAdded: [], trashDone: [], nextSid,
-    };
-  }
-
-  /** The stream's metadata as this batch sees it (undefined when absent or deleted). */
-  get(name: string): StreamMeta | undefined {
-    if (this.metas.has(name)) return this.metas.get(name) ?? undefined;
-    return this.committed.get(name);
-  }
-
-  /** A writable copy of the stream's metadata, recorded for the commit. */
-  edit(name: string): StreamMeta {
-    const current = this.metas.get(name);
-    if (current) return current;
-    const base = this.committed.get(name);
-    if (!base) throw new Error(`edit of absent stream ${name}`);
-    const copy: StreamMeta = { ...base, retention: { ...base.retention } };
-    this.metas.set(name, copy);
-    return copy;
-  }
-
-  create(name: string, created: string, retention: RetentionPolicy): StreamMeta {
-    const meta = newMeta(name, this.writes.nextSid++, created, retention);
-    this.metas.set(name, meta);
-    return meta;
-  }
-
-  remove(name: string): void {
-    this.metas.set(name, null);
-  }
-
-  /** An id appended by this batch or by one still in flight. */
-  pendingId(id: string): { stream: string; seq: number } | undefined {
-    const own = this.newIds.get(id);
-    if (own) return own;
-    for (const b of this.earlier) {
-      const found = b.newIds.get(id);
-      if (found) return found;
-    }
-    return undefined;
-  }
 }
 
 export interface LogStoreOptions {
@@ -155,6 +81,7 @@ export abstract class LogStore implements Store {
   private sidToName = new Map<number, string>();
   private nextSid = 1;
   private trash: number[] = [];
+  private readonly minter = new IdMinter();
   private queue: PendingOp[] = [];
   private scheduled = false;
   /** Batches committed or committing but not yet durable, oldest first. */
@@ -200,6 +127,7 @@ export abstract class LogStore implements Store {
     this.sidToName = new Map(state.metas.map((m) => [m.sid, m.name]));
     this.nextSid = state.nextSid;
     this.trash = state.trash;
+    if (state.lastRunPrefix !== undefined) this.minter.seed(state.lastRunPrefix);
     this.opened = true;
     if (this.trash.length > 0) void this.purgeTrash().catch(() => undefined);
   }
@@ -246,23 +174,13 @@ export abstract class LogStore implements Store {
   }
 
   private appendOne(batch: Batch, record: EventRecord): AppendResult {
-    // A freshly minted id cannot be stored yet, and nobody can know it before it is durable,
-    // so only producer-chosen ids are checked and remembered for the batches in flight.
-    const minted = record.id === '';
-    if (minted) {
-      record.id = newEventId();
-    } else {
+    // Only producer-chosen ids can be stored already; an empty id is minted at the end of the
+    // batch (Batch.mint), and a fresh id cannot be a duplicate.
+    if (record.id !== '') {
       const earlier = batch.pendingId(record.id) ?? this.liveId(record.id);
       if (earlier) return { stream: earlier.stream, seq: earlier.seq, id: record.id, duplicate: true };
     }
-    const meta = batch.edit(record.stream);
-    const seq = ++meta.head;
-    meta.bytes += record.data.byteLength;
-    batch.writes.events.push({ sid: meta.sid, seq, record });
-    batch.writes.ids.push({ id: record.id, sid: meta.sid, seq });
-    if (!minted) batch.newIds.set(record.id, { stream: record.stream, seq });
-    batch.grown.add(record.stream);
-    return { stream: record.stream, seq, id: record.id, duplicate: false };
+    return batch.addEvent(batch.edit(record.stream), record);
   }
 
   /** The committed position of an id, unless its stream was deleted since. */
@@ -332,6 +250,23 @@ export abstract class LogStore implements Store {
     });
   }
 
+  async kvWriteIf(expect: KvWrite[], writes: KvWrite[]): Promise<boolean> {
+    this.assertWritable();
+    assertKvKeys(expect);
+    assertKvKeys(writes);
+    const expected = expect.map((e) => ({ collection: e.collection, key: e.key, json: kvJson(e.value) }));
+    const copies = writes.map((w) => ({ collection: w.collection, key: w.key, value: w.value === undefined ? undefined : structuredClone(w.value) }));
+    // Checked while the batch is built, against every write queued before it: one process owns
+    // this store, so that is atomic.
+    return (await this.enqueue((batch) => {
+      for (const e of expected) {
+        if (kvJson(batch.kvValue(e.collection, e.key, () => this.readKv(e.collection, e.key))) !== e.json) return false;
+      }
+      batch.writes.kv.push(...copies);
+      return true;
+    })) as boolean;
+  }
+
   async applyRetention(now: Date = new Date()): Promise<number> {
     let removed = 0;
     for (const name of [...this.metas.keys()]) {
@@ -355,19 +290,26 @@ export abstract class LogStore implements Store {
     const to = policy.maxCount === undefined ? current.first - 1 : current.head - policy.maxCount;
     const ageCutoff = policy.maxAgeMs === undefined ? undefined : new Date(now.getTime() - policy.maxAgeMs).toISOString();
     const scanTo = ageCutoff === undefined ? to : current.head;
-    const candidates = this.summaries(current.sid, current.first, Math.min(scanTo, current.first + REMOVALS_PER_COMMIT - 1), REMOVALS_PER_COMMIT);
-    const doomed = candidates.filter((s) => s.seq <= to || (ageCutoff !== undefined && s.time < ageCutoff));
+    const last = Math.min(scanTo, current.first + REMOVALS_PER_COMMIT - 1);
+    // One more than the window: whether a removed event ends its id run depends on the next.
+    const candidates = this.summaries(current.sid, current.first, last + 1, REMOVALS_PER_COMMIT + 1);
     // Removal is always from the front, so stop at the first event that is kept.
     let count = 0;
-    while (count < doomed.length && doomed[count]!.seq === current.first + count) count++;
+    for (const s of candidates) {
+      if (s.seq !== current.first + count || s.seq > last) break;
+      if (!(s.seq <= to || (ageCutoff !== undefined && s.time < ageCutoff))) break;
+      count++;
+    }
     if (count === 0) return 0;
     const meta = batch.edit(name);
-    for (const s of doomed.slice(0, count)) {
-      batch.writes.removedEvents.push({ sid: meta.sid, seq: s.seq });
-      batch.writes.removedIds.push(s.id);
+    for (let i = 0; i < count; i++) {
+      const s = candidates[i]!;
       meta.bytes -= s.bytes;
+      if (!s.minted) batch.writes.removedIds.push(s.id);
+      else if (!sameRun(s, candidates[i + 1])) batch.writes.removedRuns.push(s.id.slice(0, ID_PREFIX_LENGTH));
     }
     meta.first += count;
+    batch.writes.trimmed.push({ sid: meta.sid, before: meta.first });
     return count;
   }
 
@@ -382,12 +324,19 @@ export abstract class LogStore implements Store {
       await this.enqueue((batch) => {
         const sid = this.trash[0]!;
         const leftovers = this.summaries(sid, 0, Number.MAX_SAFE_INTEGER, REMOVALS_PER_COMMIT);
+        let prefix = '';
         for (const s of leftovers) {
-          batch.writes.removedEvents.push({ sid, seq: s.seq });
+          if (s.minted) {
+            const run = s.id.slice(0, ID_PREFIX_LENGTH);
+            if (run !== prefix) batch.writes.removedRuns.push((prefix = run));
+            continue;
+          }
           const owner = this.findId(s.id);
           if (owner && owner.sid === sid && owner.seq === s.seq) batch.writes.removedIds.push(s.id);
         }
-        if (leftovers.length < REMOVALS_PER_COMMIT) batch.writes.trashDone.push(sid);
+        const done = leftovers.length < REMOVALS_PER_COMMIT;
+        batch.writes.trimmed.push({ sid, before: done ? Number.MAX_SAFE_INTEGER : leftovers[leftovers.length - 1]!.seq + 1 });
+        if (done) batch.writes.trashDone.push(sid);
       });
     }
   }
@@ -430,11 +379,20 @@ export abstract class LogStore implements Store {
         return { ok: true, value: op.apply(batch) };
       } catch (error) {
         return { ok: false, error };
+      } finally {
+        // The operation's inputs (events, records) die here rather than after the commit: on
+        // the bulk path they would otherwise outlive young-generation GCs and pile up as old garbage.
+        op.apply = APPLIED;
       }
     });
+    batch.mint(this.minter);
     this.writeMetas(batch);
     const started = performance.now();
     const committed = this.commit(batch.writes);
+    // The backend has taken (encoded or copied) the events: drop them, for the same reason.
+    const eventCount = batch.writes.events.length;
+    batch.writes.events = [];
+    batch.writes.ids = [];
     // Later batches build on this one before it is committed; should it fail, the store stops
     // taking writes (see fail()), so nothing is ever numbered on top of a lost batch.
     this.adopt(batch);
@@ -454,8 +412,9 @@ export abstract class LogStore implements Store {
         for (const op of ops) op.reject(this.failure);
         return;
       }
+      batch.fillMintedIds();
       this.reveal(batch);
-      this.onCommit?.(batch.writes.events.length, (performance.now() - started) / 1000);
+      this.onCommit?.(eventCount, (performance.now() - started) / 1000);
       for (const name of batch.grown) {
         const head = this.visible.get(name)?.head ?? 0;
         for (const listener of this.listeners) listener(name, head);
@@ -587,6 +546,11 @@ export abstract class LogStore implements Store {
   private assertOpenForRead(): void {
     if (!this.opened) throw new HeraldError('store_closed', 'the store is closed');
   }
+}
+
+/** Whether `next` is the event after `s` in the same run of minted ids. */
+function sameRun(s: RecordSummary, next: RecordSummary | undefined): boolean {
+  return next !== undefined && next.minted && next.seq === s.seq + 1 && next.id.startsWith(s.id.slice(0, ID_PREFIX_LENGTH));
 }
 
 export interface EventRecordWithSeq {

@@ -45,9 +45,9 @@ export class MemoryStore extends LogStore {
       // A copy of the payload: the caller's bytes may be a view into a larger request body.
       stream.set(seq, { ...record, data: Uint8Array.prototype.slice.call(record.data) });
     }
-    for (const { sid, seq } of w.removedEvents) this.events.get(sid)?.delete(seq);
-    for (const id of w.removedIds) this.ids.delete(id);
-    for (const { id, sid, seq } of w.ids) this.ids.set(id, { sid, seq });
+    for (const { sid, before } of w.trimmed) this.trim(sid, before);
+    // Every id, minted or not, in one map: id runs (batch.ts) matter only for the LMDB index.
+    for (const { sid, seq, record } of w.events) this.ids.set(record.id, { sid, seq });
     for (const name of w.removedPositionsOf) {
       for (const key of this.positions.keys()) if (key.startsWith(`${name}\0`)) this.positions.delete(key);
     }
@@ -59,6 +59,19 @@ export class MemoryStore extends LogStore {
       else entries.set(key, value);
     }
     for (const sid of w.trashDone) this.events.delete(sid);
+  }
+
+  /** Removes the events of `sid` below `before` and their ids (unless an id was reused since). */
+  private trim(sid: number, before: number): void {
+    const stream = this.events.get(sid);
+    if (!stream) return;
+    // Keys are inserted in seq order and removed from the front, so iteration order is seq order.
+    for (const [seq, record] of stream) {
+      if (seq >= before) break;
+      stream.delete(seq);
+      const owner = this.ids.get(record.id);
+      if (owner && owner.sid === sid && owner.seq === seq) this.ids.delete(record.id);
+    }
   }
 
   protected findId(id: string): { sid: number; seq: number } | undefined {
@@ -73,7 +86,7 @@ export class MemoryStore extends LogStore {
     for (const [seq, r] of stream) {
       if (seq < from) continue;
       if (seq > to || out.length >= limit) break;
-      out.push({ seq, id: r.id, time: r.time, bytes: r.data.byteLength });
+      out.push({ seq, id: r.id, time: r.time, bytes: r.data.byteLength, minted: false });
     }
     return out;
   }

@@ -122,6 +122,16 @@ export interface Store {
    * string order. Values come back as copies.
    */
   kvWrite(writes: KvWrite[]): Promise<void>;
+  /**
+   * A conditional kvWrite, for read-modify-write across nodes: applies `writes` (atomically and
+   * durably, as kvWrite) only when every key in `expect` holds the value given there right now
+   * (compared as JSON text; no `value`: the key must be absent). Resolves true when written,
+   * false when a condition did not hold (nothing written). The check and the writes are one
+   * atomic step for every process sharing the store: of two calls that expect the same value of
+   * a key and both change it, one succeeds and the other gets false. Keys used as conditions
+   * should be written only through this method (e.g. a version number bumped by each change).
+   */
+  kvWriteIf(expect: KvWrite[], writes: KvWrite[]): Promise<boolean>;
   kvGet<T = unknown>(collection: string, key: string): Promise<T | undefined>;
   kvList<T = unknown>(collection: string, options?: KvListOptions): Promise<Array<{ key: string; value: T }>>;
 

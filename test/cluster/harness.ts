@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { WebSocket } from 'ws';
 import { serve, stopServe, type Served } from '../cli/helpers.js';
 import type { TestPostgres } from '../helpers/postgres.js';
 
@@ -39,6 +40,13 @@ export class Cluster {
   url(i: number): string | undefined {
     const node = this.nodes[i];
     return node && node.child.exitCode === null && node.child.signalCode === null ? node.url : undefined;
+  }
+
+  /** The URL another listener of node `i` logged (`eventbus`, `eventpiper`), or undefined while it is down. */
+  listenerUrl(i: number, listener: string): string | undefined {
+    if (this.url(i) === undefined) return undefined;
+    const line = this.nodes[i]!.logs.find((l) => l.listener === listener && typeof l.url === 'string');
+    return line?.url as string | undefined;
   }
 
   get size(): number {
@@ -131,7 +139,7 @@ export interface Consumer {
   run(signal: AbortSignal): Promise<void>;
 }
 
-abstract class BaseConsumer implements Consumer {
+export abstract class BaseConsumer implements Consumer {
   readonly seqs: number[] = [];
   readonly payloads = new Map<number, string>();
   readonly violations: string[] = [];
@@ -225,6 +233,39 @@ export class SseConsumer extends BaseConsumer {
         }
       }
     }
+  }
+}
+
+/**
+ * Follows `/streams/:s/ws` on its node (the `ws` package, as a Node client would); reconnects
+ * after the last seq it saw. A gap message is a violation: nothing here is lost on purpose.
+ */
+export class WsConsumer extends BaseConsumer {
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const base = this.cluster.url(this.node);
+      if (base) await this.follow(`${base.replace(/^http/, 'ws')}/streams/${this.stream}/ws?after=${this.last}`, signal);
+      if (!signal.aborted) await sleep(50);
+    }
+  }
+
+  /** One connection, until it closes (the node died, the database went away) or the test ends. */
+  private follow(url: string, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const ws = new WebSocket(url);
+      const stop = (): void => ws.terminate();
+      signal.addEventListener('abort', stop, { once: true });
+      ws.on('message', (data: Buffer) => {
+        const message = JSON.parse(data.toString()) as { seq?: number; data?: unknown; control?: string };
+        if (message.control === 'gap') this.violations.push(`${this.name}: gap ${data.toString()}`);
+        else if (typeof message.seq === 'number') this.receive(message.seq, JSON.stringify(message.data));
+      });
+      ws.on('error', () => undefined); // followed by close
+      ws.on('close', () => {
+        signal.removeEventListener('abort', stop);
+        resolve();
+      });
+    });
   }
 }
 

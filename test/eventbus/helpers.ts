@@ -4,6 +4,7 @@ import { configSchema, type HeraldConfigInput } from '../../src/config/schema.js
 import { createEventBusListener, type EventBusListener } from '../../src/protocols/eventbus/index.js';
 import { LmdbStore } from '../../src/store/lmdb.js';
 import { MemoryStore } from '../../src/store/memory.js';
+import { PostgresStore } from '../../src/store/postgres/index.js';
 import type { Store } from '../../src/store/types.js';
 import { captureLogger } from '../http/helpers.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -26,7 +27,8 @@ export interface EbServer {
 }
 
 export interface StartOptions {
-  store?: 'memory' | 'lmdb' | { path: string };
+  /** `{ path }`: LMDB in that directory; `{ postgres, schema }`: one node on a shared PostgreSQL. */
+  store?: 'memory' | 'lmdb' | { path: string } | { postgres: string; schema: string };
   eventbus?: NonNullable<HeraldConfigInput['eventbus']>;
   env?: NodeJS.ProcessEnv;
 }
@@ -39,6 +41,8 @@ export async function startEventBus(options: StartOptions = {}): Promise<EbServe
     const dir = tempDir('herald-eb-');
     cleanup = dir.cleanup;
     store = new LmdbStore({ path: dir.path });
+  } else if (typeof options.store === 'object' && 'postgres' in options.store) {
+    store = new PostgresStore({ url: options.store.postgres, schema: options.store.schema, maxConnections: 4 });
   } else if (typeof options.store === 'object') {
     store = new LmdbStore({ path: options.store.path });
   } else {

@@ -290,6 +290,47 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
       });
     });
 
+    describe('conditional key-value writes', () => {
+      const at = (key: string, value?: unknown) => (value === undefined ? { collection: 'cas', key } : { collection: 'cas', key, value });
+
+      it('writes only when every condition holds, all or nothing', async () => {
+        expect(await store.kvWriteIf([at('v')], [at('v', 1), at('x', 'a')])).toBe(true);
+        expect(await store.kvWriteIf([at('v')], [at('x', 'b')])).toBe(false); // v is no longer absent
+        expect(await store.kvGet('cas', 'x')).toBe('a');
+        // One condition of two fails: nothing is written.
+        expect(await store.kvWriteIf([at('v', 1), at('x', 'other')], [at('v', 2)])).toBe(false);
+        expect(await store.kvGet('cas', 'v')).toBe(1);
+        expect(await store.kvWriteIf([at('v', 1), at('x', 'a')], [at('v', 2), at('x')])).toBe(true);
+        expect(await store.kvGet('cas', 'v')).toBe(2);
+        expect(await store.kvGet('cas', 'x')).toBeUndefined();
+        // Values compare as JSON: an equal object matches, another number does not.
+        await store.kvWrite([at('o', { a: 1, b: [2, 'x'], c: null })]);
+        expect(await store.kvWriteIf([at('o', { a: 1, b: [2, 'x'], c: null })], [at('o', 'next')])).toBe(true);
+        expect(await store.kvWriteIf([at('v', '2')], [at('v', 3)])).toBe(false);
+        expect(await store.kvWriteIf([], [at('free', true)])).toBe(true); // no condition: a plain write
+        expect(await store.kvGet('cas', 'free')).toBe(true);
+        await expectCode(store.kvWriteIf([{ collection: '', key: 'k' }], []), 'bad_request');
+      });
+
+      it('sees writes made before it, and lets one of several racing changes win', async () => {
+        await store.kvWrite([at('n', 5)]);
+        expect(await store.kvWriteIf([at('n', 5)], [at('n', 6)])).toBe(true);
+        const racing = await Promise.all(Array.from({ length: 10 }, (_, i) => store.kvWriteIf([at('n', 6)], [at('n', 100 + i)])));
+        expect(racing.filter(Boolean)).toHaveLength(1);
+        // Read-modify-write by compare-and-set: no increment is lost.
+        const increment = async (): Promise<void> => {
+          for (;;) {
+            const v = await store.kvGet<number>('cas', 'count');
+            if (await store.kvWriteIf([at('count', v)], [at('count', (v ?? 0) + 1)])) return;
+          }
+        };
+        await Promise.all(Array.from({ length: 8 }, async () => {
+          for (let i = 0; i < 10; i++) await increment();
+        }));
+        expect(await store.kvGet('cas', 'count')).toBe(80);
+      });
+    });
+
     describe('leases', () => {
       it('grants a lease to one holder at a time until it expires or is released', async () => {
         expect(await store.acquireLease('lane-1', 'node-a', 200)).toBe(true);

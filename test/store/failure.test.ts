@@ -52,12 +52,20 @@ describe('lmdb repair after a failed commit', () => {
     try {
       const store = new LmdbStore({ path: dir.path });
       await store.open();
-      await store.append(Array.from({ length: 10 }, (_, i) => ({ stream: 'r', id: `e${i + 1}`, data: enc.encode('abc') })));
+      // One commit each (a commit stores its events of a stream as one value); 8 and 10 get ids
+      // minted by the store.
+      const minted: string[] = [];
+      for (let i = 1; i <= 10; i++) {
+        const [r] = await store.append([{ stream: 'r', ...(i === 8 || i === 10 ? {} : { id: `e${i}` }), data: enc.encode('abc') }]);
+        if (i === 8 || i === 10) minted.push(r!.id);
+      }
+      expect(await store.lookupId(minted[0]!)).toEqual({ stream: 'r', seq: 8 });
       await store.close();
       // Make the hole a lost batch would leave: seq 7 missing, 8..10 present.
       const env = open({ path: dir.path });
       const events = env.openDB({ name: 'events' });
       await events.remove([1, 7]);
+      await env.openDB({ name: 'ids' }).remove('e7');
       await env.close();
       writeFileSync(join(dir.path, 'NEEDS-REPAIR'), 'test\n');
 
@@ -66,7 +74,9 @@ describe('lmdb repair after a failed commit', () => {
       expect(existsSync(join(dir.path, 'NEEDS-REPAIR'))).toBe(false);
       expect(await reopened.getStream('r')).toMatchObject({ count: 6, lastSeq: 6, bytes: 18 });
       expect(await reopened.lookupId('e9')).toBeUndefined();
+      for (const id of minted) expect(await reopened.lookupId(id)).toBeUndefined();
       expect((await reopened.append([{ stream: 'r', id: 'e9', data: enc.encode('x') }]))[0]).toMatchObject({ seq: 7, duplicate: false });
+      expect((await reopened.append([{ stream: 'r', id: minted[1]!, data: enc.encode('x') }]))[0]).toMatchObject({ seq: 8, duplicate: false });
       await reopened.close();
     } finally {
       dir.cleanup();

@@ -44,3 +44,27 @@ describe('lmdb data directory', () => {
     }
   });
 });
+
+describe('lmdb conditional key-value writes', () => {
+  it('check against writes still in flight: queued in the same commit or in one not yet durable', async () => {
+    const dir = tempDir();
+    const store = new LmdbStore({ path: dir.path });
+    await store.open();
+    try {
+      // Not awaited: each call below joins a later batch while the earlier ones commit, so the
+      // conditions can only hold if they see the writes not yet on disk.
+      const calls: Array<Promise<unknown>> = [store.kvWrite([{ collection: 'c', key: 'v', value: 0 }])];
+      for (let i = 0; i < 20; i++) {
+        calls.push(store.kvWriteIf([{ collection: 'c', key: 'v', value: i }], [{ collection: 'c', key: 'v', value: i + 1 }]));
+        if (i % 3 === 0) await new Promise((r) => setImmediate(r)); // a new batch now and then
+      }
+      calls.push(store.kvWriteIf([{ collection: 'c', key: 'v', value: 5 }], [{ collection: 'c', key: 'v', value: 'stale' }]));
+      const results = await Promise.all(calls);
+      expect(results.slice(1)).toEqual([...Array<boolean>(20).fill(true), false]);
+      expect(await store.kvGet('c', 'v')).toBe(20);
+    } finally {
+      await store.close();
+      dir.cleanup();
+    }
+  });
+});

@@ -3,6 +3,7 @@ import postgres from 'postgres';
 import fc from 'fast-check';
 import { pgArray } from '../../src/store/postgres/clients.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
+import { SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
 import type { Store } from '../../src/store/types.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { storeContract } from './contract.js';
@@ -170,6 +171,30 @@ describe('postgres store across nodes', () => {
     expect((await a.getStream('ra'))!.count + (await a.getStream('rb'))!.count).toBe(20);
   });
 
+  it('lets one node at a time win a conditional key-value write, so no read-modify-write is lost', async () => {
+    const [a, b] = [await node('a'), await node('b')];
+    const seen: number[] = [];
+    const increment = async (store: Store): Promise<void> => {
+      for (;;) {
+        const v = await store.kvGet<number>('cas', 'count');
+        const expect = v === undefined ? { collection: 'cas', key: 'count' } : { collection: 'cas', key: 'count', value: v };
+        if (await store.kvWriteIf([expect], [{ collection: 'cas', key: 'count', value: (v ?? 0) + 1 }, { collection: 'cas', key: `by:${v ?? 0}`, value: store === a ? 'a' : 'b' }])) {
+          seen.push(v ?? 0);
+          return;
+        }
+      }
+    };
+    await Promise.all([a, b].flatMap((store) => Array.from({ length: 4 }, async () => {
+      for (let i = 0; i < 15; i++) await increment(store);
+    })));
+    expect(await b.kvGet('cas', 'count')).toBe(120);
+    // Each success started from a different value: no two nodes both moved the same one.
+    expect([...seen].sort((x, y) => x - y)).toEqual(Array.from({ length: 120 }, (_, i) => i));
+    const owners = (await a.kvList<string>('cas', { prefix: 'by:', limit: 200 })).map((e) => e.value);
+    expect(owners).toHaveLength(120);
+    expect(new Set(owners)).toEqual(new Set(['a', 'b']));
+  });
+
   it('grants a lease to one node at a time and lets another take it when it expires', async () => {
     const [a, b] = [await node('a'), await node('b')];
     const results = await Promise.all([a.acquireLease('lane', 'node-a', 300), b.acquireLease('lane', 'node-b', 300)]);
@@ -235,7 +260,7 @@ describe('postgres store across nodes', () => {
     const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
     try {
       const [{ n }] = await admin.unsafe<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM ${schema}.schema_version`) as unknown as [{ n: number }];
-      expect(n).toBe(1);
+      expect(n).toBe(SCHEMA_VERSION); // one row per migration, each applied once
       await admin.unsafe(`INSERT INTO ${schema}.schema_version (version) VALUES (999)`);
     } finally {
       await admin.end();

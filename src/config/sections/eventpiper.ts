@@ -14,6 +14,7 @@ export const eventpiperSection = z
     reconnectMaxMs: z.number().int().positive().default(10_000).describe('Longest wait between attempts to reconnect the LISTEN connection (backoff from 100 ms).'),
     mirror: z.boolean().default(true).describe('Also append every row to a Herald stream, so every other protocol can read it (one node at a time, under a store lease).'),
     stream: z.string().min(1).default('eventpiper').describe('The Herald stream rows are appended to when mirror is on.'),
+    mirrorLeaseMs: z.number().int().min(300).default(30_000).describe('With several nodes on one store: the mirror\'s lease lasts this long (ms, renewed every third of it), so another node takes the mirror over within it when the node holding it dies.'),
   })
   .strict()
   .prefault({})

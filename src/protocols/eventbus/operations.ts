@@ -104,12 +104,15 @@ export class Operations {
   }
 
   /**
-   * Sets an event's status. Marks are serialized: each one's look-up and in-memory change run
-   * after the previous one's, so marks arriving on any connections apply in arrival order and
-   * the durable state is the last one applied. The reply waits for durability, not the chain.
+   * Sets an event's status. Marks are applied one at a time, in arrival order (the look-ups of
+   * several marks run at once, but each is applied after the previous one), so marks arriving on
+   * any connections apply in arrival order and the durable state is the last one applied. The
+   * reply waits for durability, not the chain.
    */
   markEvent(eventId: string, status: Status): Promise<Result> {
-    const applied = this.markChain.then(() => this.applyMark(eventId, status));
+    const found = this.findEvent(eventId);
+    found.catch(() => undefined); // handled when its turn comes
+    const applied = this.markChain.then(() => this.applyMark(eventId, found, status));
     this.markChain = applied.catch(() => undefined);
     return applied.then(
       ({ result, durable }) => (durable ? durable.then(() => result, (err: unknown) => this.fail('mark_event', err, { eventId })) : result),
@@ -117,14 +120,20 @@ export class Operations {
     );
   }
 
-  private async applyMark(eventId: string, status: Status): Promise<{ result: Result; durable?: Promise<void> }> {
-    const notFound = { result: { reply: failure('mark_event', notFoundEvent(eventId)), outcome: 'not_found' as const } };
+  /** The stream incarnation and seq of a stored event, if it is still stored. */
+  private async findEvent(eventId: string): Promise<{ streamId: string; firstSeq: number; seq: number } | undefined> {
     const where = await this.hub.store.lookupId(eventId);
-    if (!where) return notFound;
+    if (!where) return undefined;
     const info = await this.hub.getStream(where.stream);
-    if (!info || where.seq < info.firstSeq) return notFound;
-    const state = await this.book.load(streamUuid(info.name, info.created), info.firstSeq);
-    return { result: done(ok('mark_event')), durable: this.book.mark(state, where.seq, status) };
+    if (!info || where.seq < info.firstSeq) return undefined;
+    return { streamId: streamUuid(info.name, info.created), firstSeq: info.firstSeq, seq: where.seq };
+  }
+
+  private async applyMark(eventId: string, found: ReturnType<Operations['findEvent']>, status: Status): Promise<{ result: Result; durable?: Promise<void> }> {
+    const event = await found;
+    if (!event) return { result: { reply: failure('mark_event', notFoundEvent(eventId)), outcome: 'not_found' } };
+    const { durable } = await this.book.mark(event.streamId, event.firstSeq, event.seq, status);
+    return { result: done(ok('mark_event')), durable };
   }
 
   /**

@@ -1,141 +1,74 @@
 import type { Store } from '../../store/types.js';
+import { SharedStatuses } from './sharedStatuses.js';
+import {
+  MARKS_COLLECTION, PAGE, readStatuses, StreamStatuses, VERSION_COLLECTION, WATERMARK_COLLECTION, type ChangeSink, type Status,
+} from './statusState.js';
+
+export { MARKS_COLLECTION, markKey, StreamStatuses, VERSION_COLLECTION, WATERMARK_COLLECTION, type Status } from './statusState.js';
 
 /**
  * Each event's event-bus status (0 unprocessed, 1 processed, 2 retry), kept as durable consumer
- * state in the store's key-value collections (docs/eventbus.md "Statuses").
+ * state in the store's key-value collections (layout in statusState.ts, docs/eventbus.md
+ * "Statuses").
  *
- * Layout, per stream incarnation (its event-bus id, which a re-created stream does not share):
- * - `eventbus.watermark` / `<stream id>` → W: every event with seq ≤ W is processed (1) unless
- *   it has an explicit mark;
- * - `eventbus.marks` / `<stream id>:<seq, 16 digits>` → 0 | 1 | 2: the sparse exceptions.
- *   Above W only 1 and 2 are kept (0 is the default there); at or below W only 0 and 2.
+ * A consumer that marks events 1 in order only ever moves the watermark: no per-event entry is
+ * written, and process_events starts reading the log above it, so its cost does not grow with
+ * the processed history. Marks out of order become entries until the watermark catches up.
  *
- * A consumer that marks events 1 in order only ever moves W: no per-event entry is written, and
- * process_events starts reading the log at W + 1, so its cost does not grow with the processed
- * history. Marks out of order become entries until W catches up with them.
+ * One process (a single-node store, one Herald per LMDB directory): the state of a stream is
+ * loaded once and then kept in memory, where every mark is applied synchronously in arrival
+ * order; that is what makes concurrent marks consistent. The changes of one event-loop turn go
+ * to the store in one key-value write, in the same group commit as the appends of that turn, and
+ * each mark is answered once that write is durable.
  *
- * The state of a stream is loaded once and then kept in memory, where every mark is applied
- * synchronously in arrival order; that is what makes concurrent marks consistent. The changes of
- * one event-loop turn go to the store in one key-value write, in the same group commit as the
- * appends of that turn, and each mark is answered once that write is durable. This process is
- * the only writer of these keys (one Herald per LMDB directory); a shared multi-node store would
- * need a lease per stream (noted in docs/eventbus.md).
+ * Several nodes (`store.shared`): no node may trust its memory, so reads check a version and
+ * marks are stored by compare-and-set (SharedStatuses).
  */
-
-export type Status = 0 | 1 | 2;
-
-export const WATERMARK_COLLECTION = 'eventbus.watermark';
-export const MARKS_COLLECTION = 'eventbus.marks';
-const PAGE = 1000;
-
-export const markKey = (streamId: string, seq: number): string => `${streamId}:${String(seq).padStart(16, '0')}`;
-
-/** The consumer state of one stream incarnation. */
-export class StreamStatuses {
-  /** Every seq ≤ watermark is processed unless `marks` says otherwise. */
-  watermark: number;
-  /** Explicit statuses: above the watermark 1 or 2, at or below it 0 or 2. */
-  readonly marks = new Map<number, Status>();
-
-  constructor(readonly streamId: string, watermark: number) {
-    this.watermark = watermark;
-  }
-
-  status(seq: number): Status {
-    return this.marks.get(seq) ?? (seq <= this.watermark ? 1 : 0);
-  }
-
-  /** Seqs with an explicit status `status`, ascending. */
-  explicit(status: Status): number[] {
-    const out: number[] = [];
-    for (const [seq, s] of this.marks) if (s === status) out.push(seq);
-    return out.sort((a, b) => a - b);
-  }
-}
-
-interface Change {
-  collection: string;
-  key: string;
-  value: number | undefined;
-}
-
 export class StatusBook {
   private readonly streams = new Map<string, Promise<StreamStatuses>>();
+  private readonly shared: SharedStatuses | undefined;
   /** Changes of the current turn, by collection and key (a later change of a key wins). */
-  private pending = new Map<string, Change>();
+  private pending = new Map<string, { collection: string; key: string; value: number | undefined }>();
   private flush: Promise<void> | undefined;
+  private readonly change: ChangeSink = (collection, key, value) => this.pending.set(`${collection}\u0000${key}`, { collection, key, value });
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Store) {
+    this.shared = store.shared ? new SharedStatuses(store) : undefined;
+  }
 
-  /** The state of a stream incarnation, loaded on first use. Marks of seqs below `firstSeq` (gone by retention) are dropped. */
+  /** The state of a stream incarnation. Marks of seqs below `firstSeq` (gone by retention) are dropped. */
   load(streamId: string, firstSeq: number): Promise<StreamStatuses> {
+    if (this.shared) return this.shared.load(streamId, firstSeq);
     let loading = this.streams.get(streamId);
     if (!loading) {
-      loading = this.read(streamId, firstSeq);
+      loading = readStatuses(this.store, streamId, firstSeq).then(({ state, stale }) => {
+        for (const key of stale) this.change(MARKS_COLLECTION, key, undefined);
+        return state;
+      });
       this.streams.set(streamId, loading);
       loading.catch(() => this.streams.delete(streamId));
     }
     return loading;
   }
 
-  private async read(streamId: string, firstSeq: number): Promise<StreamStatuses> {
-    const state = new StreamStatuses(streamId, (await this.store.kvGet<number>(WATERMARK_COLLECTION, streamId)) ?? 0);
-    const prefix = `${streamId}:`;
-    let after: string | undefined;
-    for (;;) {
-      const page = await this.store.kvList<number>(MARKS_COLLECTION, { prefix, limit: PAGE, ...(after !== undefined ? { after } : {}) });
-      for (const { key, value } of page) {
-        const seq = Number(key.slice(prefix.length));
-        if (seq < firstSeq) this.change(MARKS_COLLECTION, key, undefined);
-        else state.marks.set(seq, value as Status);
-      }
-      if (page.length < PAGE) break;
-      after = page[page.length - 1]!.key;
-    }
-    // Events below the first stored one are gone: as good as processed (kept in memory only).
-    if (state.watermark < firstSeq - 1) state.watermark = firstSeq - 1;
-    return state;
-  }
-
   /**
-   * Sets the status of `seq` in memory now and resolves once the change is durable. Advances
-   * the watermark over every processed event that directly follows it.
+   * Sets the status of event `seq`. Resolves once the mark has its place in the order of marks
+   * (callers wait for this before taking the next mark), with `durable`, which resolves once the
+   * mark is stored.
    */
-  mark(state: StreamStatuses, seq: number, status: Status): Promise<void> {
-    const next = state.watermark + 1;
-    if (seq === next && status === 1) {
-      // The common case, a consumer going in order: the watermark moves, over this event and
-      // the run of events marked processed right after it; no per-event entry is kept.
-      if (state.marks.delete(seq)) this.change(MARKS_COLLECTION, markKey(state.streamId, seq), undefined);
-      let w = seq;
-      while (state.marks.get(w + 1) === 1) {
-        w++;
-        state.marks.delete(w);
-        this.change(MARKS_COLLECTION, markKey(state.streamId, w), undefined);
-      }
-      this.setWatermark(state, w);
-    } else {
-      this.setExplicit(state, seq, status);
-    }
-    return this.scheduleFlush();
-  }
-
-  private setExplicit(state: StreamStatuses, seq: number, status: Status): void {
-    const { streamId } = state;
-    const wasDefault = seq <= state.watermark ? 1 : 0;
-    if (status === wasDefault) {
-      if (state.marks.delete(seq)) this.change(MARKS_COLLECTION, markKey(streamId, seq), undefined);
-    } else {
-      state.marks.set(seq, status);
-      this.change(MARKS_COLLECTION, markKey(streamId, seq), status);
-    }
+  async mark(streamId: string, firstSeq: number, seq: number, status: Status): Promise<{ durable: Promise<void> }> {
+    if (this.shared) return { durable: this.shared.mark(streamId, firstSeq, seq, status) };
+    (await this.load(streamId, firstSeq)).apply(seq, status, this.change);
+    return { durable: this.scheduleFlush() };
   }
 
   /** Removes the stored state of a stream incarnation (after its stream is deleted). */
   async forget(streamId: string): Promise<void> {
     this.streams.delete(streamId);
+    this.shared?.drop(streamId);
     for (const key of this.pendingKeysOf(streamId)) this.pending.delete(key);
     this.change(WATERMARK_COLLECTION, streamId, undefined);
+    this.change(VERSION_COLLECTION, streamId, undefined);
     await this.scheduleFlush();
     await this.deleteMatching(`${streamId}:`);
   }
@@ -145,14 +78,16 @@ export class StatusBook {
    * `liveIds` is asked again right before each deletion, so a stream created meanwhile keeps its state.
    */
   async sweep(liveIds: () => Promise<ReadonlySet<string>>): Promise<void> {
-    const watermarks = await this.listAll(WATERMARK_COLLECTION);
-    let live = await liveIds();
-    for (const { key } of watermarks) if (!live.has(key)) this.change(WATERMARK_COLLECTION, key, undefined);
+    for (const collection of [WATERMARK_COLLECTION, VERSION_COLLECTION]) {
+      const entries = await this.listAll(collection);
+      const live = await liveIds();
+      for (const { key } of entries) if (!live.has(key)) this.change(collection, key, undefined);
+    }
     await this.scheduleFlush();
     let after: string | undefined;
     for (;;) {
       const page = await this.store.kvList(MARKS_COLLECTION, { limit: PAGE, ...(after !== undefined ? { after } : {}) });
-      live = await liveIds();
+      const live = await liveIds();
       const keys = page.map((e) => e.key).filter((key) => !live.has(key.slice(0, key.indexOf(':'))));
       if (keys.length > 0) await this.store.kvWrite(keys.map((key) => ({ collection: MARKS_COLLECTION, key })));
       if (page.length < PAGE) return;
@@ -181,15 +116,6 @@ export class StatusBook {
 
   private pendingKeysOf(streamId: string): string[] {
     return [...this.pending.keys()].filter((k) => k.startsWith(`${MARKS_COLLECTION}\u0000${streamId}:`));
-  }
-
-  private setWatermark(state: StreamStatuses, w: number): void {
-    state.watermark = w;
-    this.change(WATERMARK_COLLECTION, state.streamId, w);
-  }
-
-  private change(collection: string, key: string, value: number | undefined): void {
-    this.pending.set(`${collection}\u0000${key}`, { collection, key, value });
   }
 
   /** One key-value write per event-loop turn carries every change made in it. */

@@ -47,7 +47,7 @@ class EventPiperServer implements EventPiperListener {
   ) {
     this.source = new PostgresListenSource({ url: config.database!, log, pageSize: config.replayPageSize, reconnectMaxMs: config.reconnectMaxMs });
     this.source.subscribe((row) => this.dispatch(row));
-    this.mirror = config.mirror ? new EventPiperMirror(hub, this.source, config.stream, log) : undefined;
+    this.mirror = config.mirror ? new EventPiperMirror(hub, this.source, config.stream, log, config.mirrorLeaseMs) : undefined;
     this.metrics = LiveMetrics.of(hub.metrics.registry);
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.maxConnections = config.maxConnections;

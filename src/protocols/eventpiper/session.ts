@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { LiveMetrics } from '../../delivery/liveMetrics.js';
+import { IdTracker } from '../../sources/idTracker.js';
 import type { PostgresListenSource } from '../../sources/postgresListen.js';
 import { HEARTBEAT_FRAME, eventFrame } from './wire.js';
 
@@ -12,15 +13,28 @@ export interface SessionOptions {
   metrics: LiveMetrics;
 }
 
+/** Ids below the highest replayed one that a session still expects (late commits), at most. */
+const SEAM_HOLES = 256;
+
 /**
  * One `GET /events` stream of one consumer. It is subscribed to live rows before its replay
  * starts (as the original); live rows arriving during the replay are held, and those the replay
  * did not itself send go out after it, so the seam repeats nothing and loses nothing (the
  * original sent them twice). The heartbeat fires after `heartbeatMs` without an event.
+ *
+ * The seam has two more edges. A row's notification can arrive after the replay has already
+ * read and sent the row (the replay's query runs on another connection): the ids the replay
+ * sent are kept (an IdTracker), and a live row among them is dropped. And the replay waits for
+ * the source to be listening: a source that has just started (a restarted node) passes on only
+ * rows committed after its start, so a replay that read the table before that start would miss
+ * the rows committed in between.
  */
 export class EventPiperSession {
   private replaying = false;
   private readonly held = new Map<number, Buffer>();
+  /** The rows sent since a replay began (ids above `replayedFrom`); undefined without a replay. */
+  private sent: IdTracker | undefined;
+  private replayedFrom = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -42,17 +56,22 @@ export class EventPiperSession {
   async replay(source: PostgresListenSource, after: number | undefined): Promise<void> {
     if (after !== undefined) {
       this.replaying = true;
+      this.replayedFrom = after;
+      this.sent = new IdTracker(after, SEAM_HOLES);
+      await source.ready;
+      if (this.closed) return;
       const abort = new AbortController();
       this.res.once('close', () => abort.abort());
       for await (const page of source.replay(this.consumer, after, abort.signal)) {
         for (const row of page) {
           this.held.delete(row.id);
+          if (!this.unsent(row.id)) continue;
           if (!this.write(Buffer.from(eventFrame(row), 'utf8'))) await this.drained();
           if (this.closed) return;
         }
       }
       this.replaying = false;
-      for (const frame of this.held.values()) this.write(frame);
+      for (const [id, frame] of this.held) if (this.unsent(id)) this.write(frame);
       this.held.clear();
     }
     if (this.closed) return;
@@ -68,12 +87,18 @@ export class EventPiperSession {
       if (this.held.size > this.options.maxHeldRows) this.close(true);
       return;
     }
+    if (!this.unsent(id)) return;
     if (this.res.writableLength > this.options.maxBufferedBytes) {
       this.options.metrics.slowDisconnects.inc({ protocol: 'eventpiper' });
       this.close(true);
       return;
     }
     this.write(frame);
+  }
+
+  /** True for a row this session has not sent yet (and records it as sent). */
+  private unsent(id: number): boolean {
+    return this.sent === undefined || id <= this.replayedFrom || this.sent.accept(id);
   }
 
   /** Ends the stream: abruptly (a slow client, a failed replay) or gracefully (shutdown). */

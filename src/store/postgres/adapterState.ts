@@ -1,4 +1,4 @@
-import { HeraldError } from '../../core/errors.js';
+import { kvJson } from '../kv.js';
 import type { KvListOptions, KvWrite } from '../types.js';
 import { pgArray, type Db } from './clients.js';
 import type { SchemaNames } from './schema.js';
@@ -41,19 +41,7 @@ export class AdapterState {
    * sorted order so two nodes writing the same keys never deadlock.
    */
   async kvWrite(writes: KvWrite[]): Promise<void> {
-    const last = new Map<string, { collection: string; key: string; value: string | undefined }>();
-    for (const w of writes) {
-      let value: string | undefined;
-      if (w.value !== undefined) {
-        try {
-          value = JSON.stringify(w.value);
-        } catch (err) {
-          throw new HeraldError('bad_request', `a key-value value must be JSON-like (${(err as Error).message})`);
-        }
-      }
-      last.set(`${w.collection}\u0000${w.key}`, { collection: w.collection, key: w.key, value });
-    }
-    const entries = [...last.values()].sort((a, b) => (a.collection === b.collection ? cmp(a.key, b.key) : cmp(a.collection, b.collection)));
+    const entries = lastWrites(writes);
     if (entries.length === 0) return;
     await this.db.unsafe(
       `WITH w AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[]) AS w(c, k, v, del)),
@@ -62,6 +50,22 @@ export class AdapterState {
        ON CONFLICT (collection, key) DO UPDATE SET value = EXCLUDED.value`,
       [pgArray.text(entries.map((e) => e.collection)), pgArray.text(entries.map((e) => e.key)), pgArray.text(entries.map((e) => e.value ?? '')), pgArray.bool(entries.map((e) => e.value === undefined))],
     );
+  }
+
+  /** Store.kvWriteIf: the `kv_write_if` function (schema.ts), one round trip. */
+  async kvWriteIf(expect: KvWrite[], writes: KvWrite[]): Promise<boolean> {
+    const conditions = expect.map((e) => ({ collection: e.collection, key: e.key, json: kvJson(e.value) }));
+    const entries = lastWrites(writes);
+    const [row] = await this.db.unsafe<Array<{ ok: boolean }>>(
+      `SELECT ${this.n.t('kv_write_if')}($1::text[], $2::text[], $3::text[], $4::boolean[], $5::text[], $6::text[], $7::text[], $8::boolean[]) AS ok`,
+      [
+        pgArray.text(conditions.map((c) => c.collection)), pgArray.text(conditions.map((c) => c.key)),
+        pgArray.text(conditions.map((c) => c.json ?? '')), pgArray.bool(conditions.map((c) => c.json === undefined)),
+        pgArray.text(entries.map((e) => e.collection)), pgArray.text(entries.map((e) => e.key)),
+        pgArray.text(entries.map((e) => e.value ?? '')), pgArray.bool(entries.map((e) => e.value === undefined)),
+      ],
+    );
+    return row?.ok === true;
   }
 
   async kvGet(collection: string, key: string): Promise<unknown> {
@@ -102,6 +106,16 @@ export class AdapterState {
   async releaseLease(name: string, holder: string): Promise<void> {
     await this.db.unsafe(`DELETE FROM ${this.n.t('leases')} WHERE name = $1 AND holder = $2`, [name, holder]);
   }
+}
+
+/**
+ * The writes of one call as JSON text, the last write of each key only, in a fixed key order
+ * (so two nodes writing the same keys lock them in the same order and never deadlock).
+ */
+function lastWrites(writes: readonly KvWrite[]): Array<{ collection: string; key: string; value: string | undefined }> {
+  const last = new Map<string, { collection: string; key: string; value: string | undefined }>();
+  for (const w of writes) last.set(`${w.collection}\u0000${w.key}`, { collection: w.collection, key: w.key, value: kvJson(w.value) });
+  return [...last.values()].sort((a, b) => (a.collection === b.collection ? cmp(a.key, b.key) : cmp(a.collection, b.collection)));
 }
 
 /** A fixed order of keys (for lock ordering only; listing order is the database's). */

@@ -3,6 +3,7 @@ import type { AppendResult, EventInput, StoredEvent } from '../../core/event.js'
 import { HeraldError } from '../../core/errors.js';
 import { assertStreamName } from '../../core/names.js';
 import { silentLogger, type Logger } from '../../observability/logger.js';
+import { assertKvKeys } from '../kv.js';
 import { toRecord, type EventRecord } from '../record.js';
 import type {
   AppendListener, AppendOptions, KvListOptions, KvWrite, ReadOptions, RetentionPolicy, Store, StreamInfo, StreamOptions,
@@ -113,6 +114,9 @@ export class PostgresStore implements Store {
       const { from, to } = await migrate(this.clients.pool, this.names);
       if (from !== to) this.log.info({ schema: this.names.schema, from, to }, `migrated the database schema "${this.names.schema}" from version ${from} to ${to}`);
       await this.clients.listener.unsafe(`LISTEN "${this.names.channel}"`);
+      // The writer connects now, not on the first publish: a connection (a server process
+      // forked, authenticated) costs milliseconds that the first acknowledgements would wait.
+      await this.clients.writer.unsafe('SELECT 1');
       this.heads.sync(await this.tables.heads());
     } catch (err) {
       await this.clients.end(0);
@@ -353,12 +357,17 @@ export class PostgresStore implements Store {
 
   async kvWrite(writes: KvWrite[]): Promise<void> {
     this.assertWritable();
-    for (const w of writes) {
-      if (typeof w.collection !== 'string' || w.collection === '' || typeof w.key !== 'string') {
-        throw new HeraldError('bad_request', 'a key-value write needs a non-empty collection and a string key');
-      }
-    }
+    assertKvKeys(writes);
     await this.retrying(() => this.state.kvWrite(writes), true);
+  }
+
+  async kvWriteIf(expect: KvWrite[], writes: KvWrite[]): Promise<boolean> {
+    this.assertWritable();
+    assertKvKeys(expect);
+    assertKvKeys(writes);
+    // Not tried again after a broken connection: it may have committed, and a second try would
+    // then answer false for a write that happened.
+    return this.retrying(() => this.state.kvWriteIf(expect, writes), false);
   }
 
   async kvGet<T = unknown>(collection: string, key: string): Promise<T | undefined> {

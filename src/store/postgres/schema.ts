@@ -84,6 +84,8 @@ const MIGRATIONS: Migration[] = [
     appendFunction(n),
     retainFunction(n),
   ],
+  // 2: conditional key-value writes (Store.kvWriteIf), for read-modify-write across nodes.
+  (n) => [kvWriteIfFunction(n)],
 ];
 
 /** The newest schema version this code knows. */
@@ -256,6 +258,45 @@ function retainFunction(n: SchemaNames): string {
       ) SELECT count(*), coalesce(sum(b), 0) INTO v_count, v_bytes FROM gone;
       UPDATE ${n.t('streams')} SET first = v_stop, bytes = bytes - v_bytes WHERE sid = v_sid;
       RETURN v_count;
+    END
+    $fn$`;
+}
+
+/**
+ * A conditional key-value write in one round trip: `p_e*` are the conditions (collection, key,
+ * JSON text, absent), `p_w*` the writes (`p_wdel`: delete). Returns false, writing nothing,
+ * when a condition does not hold.
+ *
+ * Atomic across nodes: an advisory lock per condition key (taken in a fixed order, held until
+ * commit) makes a second call on the same key wait, and since each statement of a plpgsql
+ * function takes a new snapshot (READ COMMITTED), its check then sees the first call's writes.
+ * A lock, rather than a row lock, so that a key expected to be absent is covered too; rows that
+ * exist are locked as well, against a plain kvWrite landing between the check and the writes.
+ */
+function kvWriteIfFunction(n: SchemaNames): string {
+  const kv = n.t('kv');
+  return `CREATE FUNCTION ${n.t('kv_write_if')}(
+      p_ec text[], p_ek text[], p_ev text[], p_eabsent boolean[],
+      p_wc text[], p_wk text[], p_wv text[], p_wdel boolean[])
+    RETURNS boolean LANGUAGE plpgsql AS $fn$
+    BEGIN
+      PERFORM pg_advisory_xact_lock(x.h1, x.h2)
+        FROM (SELECT DISTINCT hashtext(u.c) AS h1, hashtext(u.k) AS h2 FROM unnest(p_ec, p_ek) AS u(c, k) ORDER BY 1, 2) x;
+      PERFORM 1 FROM ${kv} kv JOIN unnest(p_ec, p_ek) AS u(c, k) ON kv.collection = u.c AND kv.key = u.k
+        ORDER BY kv.collection, kv.key FOR UPDATE OF kv;
+      IF EXISTS (
+        SELECT 1 FROM unnest(p_ec, p_ek, p_ev, p_eabsent) AS e(c, k, v, absent)
+        LEFT JOIN ${kv} kv ON kv.collection = e.c AND kv.key = e.k
+        WHERE CASE WHEN e.absent THEN kv.key IS NOT NULL ELSE kv.value IS DISTINCT FROM e.v END
+      ) THEN
+        RETURN false;
+      END IF;
+      DELETE FROM ${kv} kv USING unnest(p_wc, p_wk, p_wdel) AS w(c, k, del)
+        WHERE w.del AND kv.collection = w.c AND kv.key = w.k;
+      INSERT INTO ${kv} (collection, key, value)
+        SELECT w.c, w.k, w.v FROM unnest(p_wc, p_wk, p_wv, p_wdel) AS w(c, k, v, del) WHERE NOT w.del
+        ON CONFLICT (collection, key) DO UPDATE SET value = EXCLUDED.value;
+      RETURN true;
     END
     $fn$`;
 }

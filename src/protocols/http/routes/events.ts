@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HeraldError } from '../../../core/errors.js';
 import { assertStreamName } from '../../../core/names.js';
 import { JSON_CONTENT_TYPE, type HttpContext } from '../context.js';
-import { ingest } from '../ingest.js';
+import type { AppendResult } from '../../../core/event.js';
+import { ingest, type Ingested } from '../ingest.js';
 import { batchBody, eventsPageBody, publishedBody } from '../render.js';
 import { errorResponses, eventsPageSchema, publishResponseSchema, streamParams } from '../schemas.js';
 
@@ -42,6 +43,9 @@ export function eventRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const publishOptions = { createStreams: ctx.http.createStreamsOnPublish };
   const maxBatch = ctx.http.maxBatchEvents;
 
+  const publish = (input: Ingested): { single?: Promise<AppendResult>; batch?: Promise<AppendResult[]> } =>
+    input.batch ? { batch: hub.publishBatch(input.events, publishOptions) } : { single: hub.publish(input.event, publishOptions) };
+
   app.post<{ Params: StreamParams }>(EVENTS_ROUTE, {
     config: { access: 'publish' },
     schema: {
@@ -53,15 +57,16 @@ export function eventRoutes(app: FastifyInstance, ctx: HttpContext): void {
   }, async (request, reply) => {
     const { stream } = request.params;
     assertStreamName(stream);
-    const input = ingest(stream, request.headers, request.body as Buffer | undefined, maxBatch);
     reply.header('content-type', JSON_CONTENT_TYPE);
-    if (!input.batch) {
-      // Resolves only after the durable commit, so a 2xx always means stored.
-      const result = await hub.publish(input.event, publishOptions);
+    // Resolves only after the durable commit, so a 2xx always means stored. No local holds the
+    // ingested events while the commit runs (they are garbage once the store has encoded them).
+    const published = publish(ingest(stream, request.headers, request.body as Buffer | undefined, maxBatch));
+    if (published.single) {
+      const result = await published.single;
       reply.code(result.duplicate ? 200 : 201);
       return publishedBody(result);
     }
-    const results = await hub.publishBatch(input.events, publishOptions);
+    const results = await published.batch!;
     // 200 when every event was a duplicate: the request stored nothing, as for a single event.
     reply.code(results.some((r) => !r.duplicate) ? 201 : 200);
     return batchBody(stream, results);
