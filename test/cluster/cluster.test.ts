@@ -128,7 +128,10 @@ describe('a cluster of three nodes on one PostgreSQL', () => {
       }
       mark('database back');
       // … and recovers by itself once it is back.
-      await until(() => allReady(200), 15_000, 'every node to be ready again');
+      // Generous: under the whole suite's load PostgreSQL's own restart can take seconds.
+      await until(() => allReady(200), 30_000, 'every node to be ready again').catch(async (err: Error) => {
+        throw new Error(`${err.message}: /ready answers ${(await Promise.all([0, 1, 2].map((n) => readyStatus(cluster.url(n))))).join(', ')}`);
+      });
       mark('every node ready');
       await sleep(800);
       publishing.abort();
