@@ -87,6 +87,27 @@ describe.each([
     expect(e!.headers).toEqual({ 'ce-source': '/shop', 'ce-specversion': '1.0', 'ce-time': '2024-01-02T03:04:05Z', 'ce-traceparent': '00-abc-01' });
   });
 
+  it('percent-decodes CloudEvents header values, and refuses a bad encoding with 400 naming the header', async () => {
+    const r = await post(s, '/streams/cepct/events', '1', {
+      'content-type': 'application/json',
+      'ce-type': 'order%2Ecreated',
+      'ce-subject': 'customer%207%20%2350',
+      'ce-source': 'Euro%20%E2%82%AC',
+    });
+    expect(r.status).toBe(201);
+    const [e] = await s.hub.read('cepct');
+    expect(e!.type).toBe('order.created');
+    expect(e!.subject).toBe('customer 7 #50');
+    expect(e!.headers).toEqual({ 'ce-source': 'Euro \u20ac' });
+    for (const [name, value] of [['ce-subject', '100%'], ['ce-source', '%C0%A0']] as const) {
+      const bad = await post(s, '/streams/cepct/events', '2', { 'content-type': 'application/json', [name]: value });
+      expect(bad.status, value).toBe(400);
+      expect(bad.json.error.code).toBe('invalid_event');
+      expect(bad.json.error.message).toContain(name);
+    }
+    expect((await s.hub.getStream('cepct'))!.count).toBe(1);
+  });
+
   it('a duplicate id answers 200 with the original position and stores nothing', async () => {
     const first = await post(s, '/streams/idem/events', '"a"', { 'content-type': 'application/json', 'idempotency-key': 'k-1' });
     expect(first.status).toBe(201);

@@ -19,6 +19,17 @@ describe('go-sep queues', () => {
     return r;
   }
 
+  it('forwards CloudEvents attributes published through the HTTP API percent-encoded, and go-sep headers as they arrived', async () => {
+    const a = await receiver();
+    const herald = await setup([{ receiver: a, buffer: 10 }]);
+    const viaApi = await herald.request('/streams/demo/events', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', 'ce-note': 'caf%c3%a9%20100%25' } });
+    expect(viaApi.status).toBe(201);
+    const viaGosep = await herald.request('/demo', { method: 'POST', body: 'x', headers: { 'ce-note': 'as%20sent' } });
+    expect(viaGosep.status).toBe(200);
+    await a.waitFor(2);
+    expect(a.received.map((r) => r.headers['ce-note'])).toEqual(['caf%C3%A9%20100%25', 'as%20sent']);
+  });
+
   it('answers { "id":"<uuid>" } as text and forwards method, body and headers plus X-Wsq-Id to every target', async () => {
     const [a, b] = [await receiver(), await receiver()];
     const herald = await setup([{ receiver: a, buffer: 10 }, { receiver: b, buffer: 20 }]);

@@ -1,3 +1,4 @@
+import { encodeCeHeader } from '../../core/ceHeader.js';
 import type { StoredEvent } from '../../core/event.js';
 import type { DeliveryRequest } from './sender.js';
 import { secretKey, sign } from './signature.js';
@@ -37,8 +38,12 @@ export function signingKeys(sub: Subscription, now: number): Buffer[] {
 export function buildRequest(sub: Subscription, event: StoredEvent, keys: Buffer[], now: number): DeliveryRequest {
   if (sub.format === 'gosep') {
     const headers: Record<string, string> = {};
+    // Headers posted the go-sep way (they carry the method) are kept as they arrived; CloudEvents
+    // attributes from the HTTP API are stored decoded and go out percent-encoded again.
+    const asArrived = event.headers?.[METHOD_HEADER] !== undefined;
     for (const [name, value] of Object.entries(event.headers ?? {})) {
-      if (name !== METHOD_HEADER && !NOT_FORWARDED.has(name) && name.toLowerCase() !== 'x-wsq-id') headers[name] = value;
+      if (name === METHOD_HEADER || NOT_FORWARDED.has(name) || name.toLowerCase() === 'x-wsq-id') continue;
+      headers[name] = !asArrived && name.startsWith('ce-') ? encodeCeHeader(value) : value;
     }
     headers['user-agent'] ??= 'Go-http-client/1.1';
     headers['x-wsq-id'] = event.id;

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { decodeCeHeader } from '../../core/ceHeader.js';
 import { HeraldError } from '../../core/errors.js';
 import { DEFAULT_CONTENT_TYPE, type EventInput } from '../../core/event.js';
 import { assertEventField } from '../../core/names.js';
@@ -11,7 +12,8 @@ import { assertJson, bodyModeOf, essenceOf, isJsonType, JSON_TYPE, parseJson } f
  * - single / CloudEvents binary mode: the body is the payload, byte-exact, typed by its
  *   Content-Type (`application/octet-stream` when absent); JSON types must parse.
  *   `ce-id` / `ce-type` / `ce-subject` become the event's id / type / subject, every other
- *   `ce-*` header is kept in `headers`.
+ *   `ce-*` header is kept in `headers`; all percent-decoded, as the CloudEvents HTTP binding
+ *   says (core/ceHeader.ts).
  * - structured (`application/cloudevents+json`) and CloudEvents batch: see cloudevents.ts.
  * - NDJSON: one JSON payload per line, stored as `application/json`; blank lines are skipped.
  *
@@ -64,8 +66,9 @@ function binaryModeEvent(stream: string, headers: IncomingHttpHeaders, data: Buf
   for (const name in headers) {
     // 'c' 'e' '-': cheaper than a regex or startsWith on every header of every request.
     if (name.charCodeAt(0) !== 99 || name.charCodeAt(1) !== 101 || name.charCodeAt(2) !== 45) continue;
-    const value = headers[name];
-    if (typeof value !== 'string') continue;
+    const raw = headers[name];
+    if (typeof raw !== 'string') continue;
+    const value = ceAttribute(name, raw);
     if (name === 'ce-id') {
       if (key === undefined) event.id = value;
       else if (value !== key) (extra ??= {})[name] = value;
@@ -76,6 +79,15 @@ function binaryModeEvent(stream: string, headers: IncomingHttpHeaders, data: Buf
   if (key !== undefined) event.id = key;
   if (extra !== undefined) event.headers = extra;
   return event;
+}
+
+/** A `ce-*` header's attribute value, percent-decoded (core/ceHeader.ts); a bad encoding is a 400. */
+function ceAttribute(name: string, raw: string): string {
+  try {
+    return decodeCeHeader(raw);
+  } catch (err) {
+    throw new HeraldError('invalid_event', `${name} header: ${(err as Error).message}`);
+  }
 }
 
 /** NDJSON: every non-blank line is one JSON payload; a bad line fails the whole request. */
