@@ -79,6 +79,17 @@ export const configSchema = z
         keepAliveTimeoutMs: z.number().int().positive().default(72_000).describe('How long an idle keep-alive connection stays open, in ms.'),
         createStreamsOnPublish: z.boolean().default(true).describe('Publishing to an absent stream creates it (otherwise 404).'),
         insecure: z.boolean().default(false).describe('Allow binding beyond loopback with no access tokens configured.'),
+        cors: z
+          .object({
+            origins: z
+              .array(z.string().regex(/^(\*|https?:\/\/[^\s/?#]+)$/, 'an origin is scheme://host[:port] (no path), or * for any'))
+              .default([])
+              .describe('Origins whose pages may call the API and follow SSE streams from a browser (https://app.example.com), or "*" for any. None: CORS off.'),
+            maxAgeSeconds: z.number().int().nonnegative().default(600).describe('How long a browser may cache a preflight answer, in seconds.'),
+          })
+          .strict()
+          .prefault({})
+          .describe('Cross-origin access for browsers (CORS).'),
       })
       .strict()
       .prefault({})

@@ -4,6 +4,7 @@ import { HeraldError } from '../../core/errors.js';
 import type { HeraldConfig } from '../../config/schema.js';
 import type { Logger } from '../../observability/logger.js';
 import { authorize, type AccessControl } from './auth.js';
+import type { CorsPolicy } from './cors.js';
 import { JSON_CONTENT_TYPE, type HttpContext } from './context.js';
 import { errorBody, toHttpError, writeClientError } from './errors.js';
 import { HttpMetrics, UNMATCHED_ROUTE } from './metrics.js';
@@ -25,6 +26,8 @@ export interface AppOptions {
   log: Logger;
   /** Undefined when no tokens are configured: then nothing is checked. */
   acl: AccessControl | undefined;
+  /** Undefined when no origin is allowed (CORS off). */
+  cors?: CorsPolicy | undefined;
   /** Lets the listener put a raw fast path in front of fastify (see fastpath.ts). */
   serverFactory?: FastifyServerFactory;
   metrics: HttpMetrics;
@@ -71,6 +74,19 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.addContentTypeParser('*', { parseAs: 'buffer' }, passBody);
 
   app.decorateRequest('principal', undefined);
+  // Before access checks: a browser's preflight carries no credentials.
+  const cors = options.cors;
+  if (cors !== undefined) {
+    app.addHook('onRequest', (request, reply, done) => {
+      const preflight = cors.preflight(request.raw);
+      if (preflight !== undefined) {
+        reply.code(204).headers(preflight).send();
+        return;
+      }
+      cors.apply(request.raw, reply.raw);
+      done();
+    });
+  }
   if (acl !== undefined) {
     // onRequest runs before the body is read, so a refused request costs no body parsing.
     app.addHook('onRequest', (request, _reply, done) => {

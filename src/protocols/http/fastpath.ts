@@ -5,6 +5,7 @@ import { isValidStreamName } from '../../core/names.js';
 import type { HeraldConfig } from '../../config/schema.js';
 import type { Logger } from '../../observability/logger.js';
 import { authorize, type AccessControl } from './auth.js';
+import type { CorsPolicy } from './cors.js';
 import { JSON_CONTENT_TYPE } from './context.js';
 import { errorBody, toHttpError } from './errors.js';
 import { ingest } from './ingest.js';
@@ -39,6 +40,7 @@ export class FastPath {
     private readonly hub: Hub,
     config: HeraldConfig,
     private readonly acl: AccessControl | undefined,
+    private readonly cors: CorsPolicy | undefined,
     private readonly metrics: HttpMetrics,
     private readonly log: Logger,
   ) {
@@ -89,6 +91,7 @@ export class FastPath {
   private publish(req: IncomingMessage, res: ServerResponse, stream: string): void {
     const started = performance.now();
     this.handled++;
+    this.cors?.apply(req, res);
     try {
       // Before reading the body, as fastify's onRequest hook does.
       if (this.acl !== undefined) authorize(this.acl.authenticate(req.headers.authorization), 'publish', stream);

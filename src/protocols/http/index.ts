@@ -8,6 +8,7 @@ import type { Logger } from '../../observability/logger.js';
 import { buildApp } from './app.js';
 import { AccessControl } from './auth.js';
 import { assertSafeBind, openAccessWarning } from './bind.js';
+import { CorsPolicy } from './cors.js';
 import { FastPath } from './fastpath.js';
 import { HttpMetrics } from './metrics.js';
 import type { WebhookService } from '../../delivery/webhooks/service.js';
@@ -63,9 +64,10 @@ class HttpApiListener implements HttpListener {
     listeners: readonly Listener[] | undefined,
   ) {
     const acl = AccessControl.fromConfig(config.auth.tokens);
+    const cors = CorsPolicy.fromConfig(config.http.cors);
     const metrics = (this.metrics = new HttpMetrics(hub.metrics));
-    this.fastPath = fastPath ? new FastPath(hub, config, acl, metrics, log) : undefined;
-    this.app = buildApp({ hub, config, log, acl, metrics, serverFactory: this.fastPath?.serverFactory(), webhooks, listeners: listeners ?? [this] });
+    this.fastPath = fastPath ? new FastPath(hub, config, acl, cors, metrics, log) : undefined;
+    this.app = buildApp({ hub, config, log, acl, cors, metrics, serverFactory: this.fastPath?.serverFactory(), webhooks, listeners: listeners ?? [this] });
     this.app.server.on('connection', (socket) => {
       this.open++;
       socket.once('close', () => this.open--);
