@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchDir, repoDir, startProcess, stopProcess } from './lib.js';
+import type { MemoryCgroup } from './memoryCgroup.js';
 
 export interface RunningTarget {
   url: string;
@@ -21,16 +22,13 @@ const FREE_PORTS = { HERALD_EVENTBUS_PORT: '0', HERALD_FOLLOWERMAZE_EVENT_PORT: 
 
 /**
  * `herald serve` from the build (npm run bench builds first), on a fresh LMDB data dir or in
- * memory; `env` adds HERALD_* settings (e.g. go-sep queues as JSON).
+ * memory; `env` adds HERALD_* settings (e.g. go-sep queues as JSON); `cgroup` holds it to a memory limit.
  */
-export async function startHerald(store: 'lmdb' | 'memory' = 'lmdb', env: Record<string, string> = {}): Promise<RunningTarget> {
+export async function startHerald(store: 'lmdb' | 'memory' = 'lmdb', env: Record<string, string> = {}, cgroup?: MemoryCgroup): Promise<RunningTarget> {
   const data = mkdtempSync(join(tmpdir(), 'herald-bench-'));
-  const { child, match } = await startProcess(
-    process.execPath,
-    [join(repoDir, 'dist', 'cli', 'main.js'), 'serve', '--port', '0', ...(store === 'memory' ? ['--memory'] : ['--data', data])],
-    /"url":"(http:\/\/[\d.:]+)"/,
-    { ...FREE_PORTS, ...env },
-  );
+  const args = [join(repoDir, 'dist', 'cli', 'main.js'), 'serve', '--port', '0', ...(store === 'memory' ? ['--memory'] : ['--data', data])];
+  const [command, argv] = cgroup ? cgroup.wrap(process.execPath, args) : [process.execPath, args];
+  const { child, match } = await startProcess(command, argv, /"url":"(http:\/\/[\d.:]+)"/, { ...FREE_PORTS, ...env });
   return {
     url: match[1]!,
     child,
