@@ -1,6 +1,6 @@
-import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type Server } from '../http/helpers.js';
+import { launchBrowser } from '../ui/browser.js';
 import { liveSocketCutter } from './stream.js';
 
 /**
@@ -9,16 +9,13 @@ import { liveSocketCutter } from './stream.js';
  * every event exactly once, in order.
  */
 let server: Server;
-let browser: Browser;
+let browser: Awaited<ReturnType<typeof launchBrowser>>;
 let cut: () => number;
 
 beforeAll(async () => {
   server = await startServer({ config: { live: { retryMs: 100 } } });
   cut = liveSocketCutter(server.listener.server);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
@@ -34,7 +31,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>live</title><script>
 
 describe('EventSource in chromium', () => {
   it('resumes after the server cuts it off and ends with every event once, in order', async () => {
-    const page = await browser.newPage();
+    const page = await browser.context.newPage();
     // The page is served at Herald's origin, so its EventSource is same-origin.
     await page.route(`${server.url}/page`, (route) => route.fulfill({ body: PAGE, contentType: 'text/html' }));
     await page.goto(`${server.url}/page`);

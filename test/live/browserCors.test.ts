@@ -1,8 +1,8 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type Server } from '../http/helpers.js';
+import { launchBrowser } from '../ui/browser.js';
 
 /**
  * A real browser on a page of another origin (another port of 127.0.0.1): with the page's
@@ -13,7 +13,7 @@ let withCors: Server;
 let withoutCors: Server;
 let pages: HttpServer;
 let pageOrigin: string;
-let browser: Browser;
+let browser: Awaited<ReturnType<typeof launchBrowser>>;
 
 const page = (herald: string): string => `<!doctype html><meta charset="utf-8"><title>cross-origin</title><script>
   window.got = []; window.errors = 0; window.posted = undefined;
@@ -33,10 +33,7 @@ beforeAll(async () => {
   pageOrigin = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
   withCors = await startServer({ config: { http: { cors: { origins: [pageOrigin] } } } });
   withoutCors = await startServer();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
@@ -54,7 +51,7 @@ const state = (p: import('playwright-core').Page): Promise<PageState> =>
 
 describe('a page of another origin in chromium', () => {
   it('follows SSE and publishes when its origin is allowed', async () => {
-    const p = await browser.newPage();
+    const p = await browser.context.newPage();
     await p.goto(`${pageOrigin}/with`);
     await withCors.request('/streams/xo/events', { method: 'POST', body: '{"n":1}', headers: { 'content-type': 'application/json', 'ce-type': 'tick' } });
     await expect.poll(async () => (await state(p)).got, { timeout: 10_000 }).toEqual([1]);
@@ -65,7 +62,7 @@ describe('a page of another origin in chromium', () => {
   });
 
   it('is refused by the browser when CORS is off', async () => {
-    const p = await browser.newPage();
+    const p = await browser.context.newPage();
     await p.goto(`${pageOrigin}/without`);
     await withoutCors.request('/streams/xo/events', { method: 'POST', body: '{"n":1}', headers: { 'content-type': 'application/json', 'ce-type': 'tick' } });
     await expect.poll(async () => (await state(p)).errors, { timeout: 10_000 }).toBeGreaterThan(0);
