@@ -138,11 +138,16 @@ describe('EventPiper (compat.md §4)', () => {
   it('two sessions of one consumer both get every event', async () => {
     const a = await events({ 'x-consumer-id': 'twice' });
     const b = await events({ 'x-consumer-id': 'twice' });
+    // The dashboard's connection count covers the sessions (and any other open socket).
+    const peak = listener.connections!;
+    expect(listener.sessions).toBeGreaterThanOrEqual(2);
+    expect(peak).toBeGreaterThanOrEqual(listener.sessions);
     const ids = [await insert('twice'), await insert('twice', { x: 2 })];
     for (const s of [a, b]) {
       await s.waitFor((t) => t.includes(frame(ids[0]!)) && t.includes(frame(ids[1]!, 'insert', '{"x":2}')));
       s.close();
     }
+    await expect.poll(() => listener.connections, { timeout: 5000 }).toBeLessThanOrEqual(peak - 2);
   });
 
   it('sends event: heartbeat / data: thump after the idle interval, and no retry field', async () => {

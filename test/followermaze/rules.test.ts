@@ -174,6 +174,8 @@ describe('clients', () => {
     const second = await source(maze.eventPort);
     await new Promise((r) => second.once('close', r));
     expect(maze.maze.stats()).toMatchObject({ clients: 2, sources: 1 });
+    // What the dashboard's listener table shows: the refused ones are not counted.
+    await waitUntil(() => maze!.clients.connections === 2 && maze!.events.connections === 1, 5000, 'the connection counts');
   });
 });
 

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Hub } from '../../core/hub.js';
 import type { Listener } from '../../core/listener.js';
@@ -39,6 +40,7 @@ class EventPiperServer implements EventPiperListener {
   private readonly consumers = new Map<string, Set<EventPiperSession>>();
   private readonly metrics: LiveMetrics;
   private bound: string | undefined;
+  private open = 0;
 
   constructor(
     hub: Hub,
@@ -51,6 +53,15 @@ class EventPiperServer implements EventPiperListener {
     this.metrics = LiveMetrics.of(hub.metrics.registry);
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.maxConnections = config.maxConnections;
+    this.server.on('connection', (socket: Socket) => {
+      this.open++;
+      socket.once('close', () => this.open--);
+    });
+  }
+
+  /** Open TCP connections (sessions and other requests), for the dashboard's listener table. */
+  get connections(): number {
+    return this.open;
   }
 
   get url(): string | undefined {

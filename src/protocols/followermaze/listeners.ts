@@ -11,11 +11,17 @@ abstract class TcpListener implements Listener {
   abstract readonly name: string;
   protected server: Server | undefined;
   private bound: string | undefined;
+  private open = 0;
 
   constructor(protected readonly service: FollowerMazeService) {}
 
   get url(): string | undefined {
     return this.bound;
+  }
+
+  /** Open client connections (the dashboard's listener table). */
+  get connections(): number {
+    return this.open;
   }
 
   /** The bound port (tests and the CLI), once started. */
@@ -25,7 +31,11 @@ abstract class TcpListener implements Listener {
 
   protected async listen(port: number, maxConnections: number, allowHalfOpen: boolean): Promise<void> {
     await this.service.open();
-    const server = createServer({ allowHalfOpen, noDelay: true }, (socket) => this.onConnection(socket));
+    const server = createServer({ allowHalfOpen, noDelay: true }, (socket) => {
+      this.open++;
+      socket.once('close', () => this.open--);
+      this.onConnection(socket);
+    });
     // Node closes connections past this at once.
     server.maxConnections = maxConnections;
     await new Promise<void>((resolve, reject) => {
