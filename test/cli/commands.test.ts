@@ -35,6 +35,28 @@ describe('herald CLI against a running server', () => {
     expect(page.events[0]).toMatchObject({ seq: 1, id: 'evt-1', type: 'greeting', subject: 'u1', contentType: 'application/json', data: { hello: 'world' } });
   });
 
+  it('publish --file sends the bytes of a file unchanged (binary, octet-stream unless told), and encodes a subject holding %', async () => {
+    const bytes = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 7) % 256));
+    const file = `${dir.path}/../payload-${process.pid}.bin`;
+    const { writeFileSync, rmSync } = await import('node:fs');
+    writeFileSync(file, bytes);
+    try {
+      const r = await runCli(['publish', 'cli-file', '--file', file, '--subject', '50%off', '--type', 'blob.stored'], { env });
+      expect(r.code, r.stderr).toBe(0);
+      const page = (await (await fetch(`${served!.url}/streams/cli-file/events?after=0`)).json()) as { events: Array<Record<string, unknown>> };
+      expect(page.events[0]).toMatchObject({ subject: '50%off', type: 'blob.stored', contentType: 'application/octet-stream' });
+      expect(Buffer.from(page.events[0]!.data_base64 as string, 'base64')).toEqual(bytes);
+      const both = await runCli(['publish', 'cli-file', 'x', '--file', file], { env });
+      expect(both.code).toBe(2);
+      expect(both.stderr).toContain('not both');
+      const missing = await runCli(['publish', 'cli-file', '--file', `${file}.absent`], { env });
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain('ENOENT');
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
   it('publish reads NDJSON from stdin in batches and prints a summary', async () => {
     const input = Array.from({ length: 2500 }, (_, i) => JSON.stringify({ n: i + 1 })).join('\n') + '\n\n';
     const r = await runCli(['publish', 'cli', '--batch-size', '1000'], { env, input });

@@ -1,4 +1,5 @@
-import { fstatSync } from 'node:fs';
+import { fstatSync, readFileSync } from 'node:fs';
+import { encodeCeHeader } from '../../core/ceHeader.js';
 import type { Command } from 'commander';
 import { addClientFlags, HeraldClient, type ClientFlags } from '../client.js';
 import { CliError, EXIT_USAGE } from '../errors.js';
@@ -11,6 +12,7 @@ interface PublishFlags extends ClientFlags {
   id?: string;
   subject?: string;
   contentType?: string;
+  file?: string;
   batchSize: number;
 }
 
@@ -41,8 +43,9 @@ function guessContentType(payload: string): string {
 
 function eventHeaders(flags: PublishFlags): Record<string, string> {
   const headers: Record<string, string> = {};
-  if (flags.type !== undefined) headers['ce-type'] = flags.type;
-  if (flags.subject !== undefined) headers['ce-subject'] = flags.subject;
+  // CloudEvents header values are percent-encoded on the wire (a subject may hold a '%').
+  if (flags.type !== undefined) headers['ce-type'] = encodeCeHeader(flags.type);
+  if (flags.subject !== undefined) headers['ce-subject'] = encodeCeHeader(flags.subject);
   return headers;
 }
 
@@ -56,15 +59,19 @@ export function publishCommand(program: Command): void {
       .option('--type <type>', 'event type (default "message")')
       .option('--id <id>', 'event id, which makes retries safe (Idempotency-Key); with stdin, events get <id>:<batch>:<index>')
       .option('--subject <subject>', 'event subject (routing key)')
-      .option('--content-type <type>', 'payload media type (default: application/json when the payload parses as JSON, else text/plain)')
+      .option('--content-type <type>', 'payload media type (default: application/json when the payload parses as JSON, else text/plain; application/octet-stream for --file)')
+      .option('--file <path>', 'publish the bytes of a file as one event, unchanged (binary allowed)')
       .option('--batch-size <n>', 'lines per request when reading stdin', positiveInt('--batch-size', 1), 1000)
-      .addHelpText('after', '\nExamples:\n  herald publish orders \'{"id":42}\' --type order.created\n  herald publish orders < orders.ndjson'),
+      .addHelpText('after', '\nExamples:\n  herald publish orders \'{"id":42}\' --type order.created\n  herald publish orders < orders.ndjson\n  herald publish scans --file scan.png --content-type image/png'),
   ).action(async (stream: string, payload: string | undefined, flags: PublishFlags) => {
     const client = new HeraldClient(flags);
-    if (payload !== undefined) {
-      const headers: Record<string, string> = { 'content-type': flags.contentType ?? guessContentType(payload), ...eventHeaders(flags) };
+    if (payload !== undefined && flags.file !== undefined) throw new CliError('give a payload argument or --file, not both', EXIT_USAGE);
+    if (payload !== undefined || flags.file !== undefined) {
+      const bytes = flags.file === undefined ? payload! : readPayloadFile(flags.file);
+      const contentType = flags.contentType ?? (flags.file === undefined ? guessContentType(payload!) : 'application/octet-stream');
+      const headers: Record<string, string> = { 'content-type': contentType, ...eventHeaders(flags) };
       if (flags.id !== undefined) headers['idempotency-key'] = flags.id;
-      const { body } = await client.request<unknown>('POST', HeraldClient.eventsPath(stream), { headers, body: payload });
+      const { body } = await client.request<unknown>('POST', HeraldClient.eventsPath(stream), { headers, body: bytes });
       process.stdout.write(JSON.stringify(body) + '\n');
       return;
     }
@@ -72,6 +79,14 @@ export function publishCommand(program: Command): void {
     if (process.stdin.isTTY) process.stderr.write('reading NDJSON events from stdin, one per line (Ctrl-D to end)\n');
     await publishStdin(client, stream, flags);
   });
+}
+
+function readPayloadFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new CliError(`cannot read --file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT_USAGE);
+  }
 }
 
 async function publishStdin(client: HeraldClient, stream: string, flags: PublishFlags): Promise<void> {
