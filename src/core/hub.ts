@@ -47,6 +47,7 @@ export class Hub {
     this.createStreams = options.createStreamsOnPublish ?? true;
     this.unsubscribe = this.store.onAppend((stream) => this.waiters.wake(stream));
     this.metrics.countStreams = async () => (await this.store.listStreams()).length;
+    this.metrics.storeReady = () => this.store.isOpen;
     this.store.onCommit = (events, seconds) => {
       if (events > 0) this.metrics.commitBatchSize.observe(events);
       this.metrics.commitDuration.observe(seconds);

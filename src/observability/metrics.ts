@@ -76,7 +76,21 @@ export class HeraldMetrics {
     // Derived from the store at read time: streams are also created by publishing, deleted by
     // admins, so counting them as they change would drift.
     collect: async () => {
-      if (this.countStreams) this.streams.set(await this.countStreams());
+      // A store that cannot answer (a lost database) leaves the last count: the scrape must not
+      // fail when metrics matter most.
+      if (this.countStreams) await this.countStreams().then((n) => this.streams.set(n), () => undefined);
+    },
+  });
+
+  /** Whether the store takes writes (what /ready answers); set by the hub that owns the store. */
+  storeReady: (() => boolean) | undefined;
+
+  readonly ready = new Gauge({
+    name: 'herald_store_ready',
+    help: '1 while the store is open and takes writes (/ready answers 200), 0 while it is closed or its database is unreachable.',
+    registers: [this.registry],
+    collect: () => {
+      if (this.storeReady) this.ready.set(this.storeReady() ? 1 : 0);
     },
   });
 

@@ -123,6 +123,10 @@ describe('a cluster of three nodes on one PostgreSQL', () => {
         const res = await fetch(`${c.url(1)}/streams/orders/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"during":"outage"}' });
         refused = res.status;
         await res.body?.cancel();
+        // Metrics still answer during the outage, and say the store is not ready.
+        const metrics = await fetch(`${c.url(1)}/metrics`);
+        expect(metrics.status).toBe(200);
+        expect(await metrics.text()).toMatch(/^herald_store_ready 0$/m);
       } finally {
         await pg.start();
       }
@@ -133,6 +137,7 @@ describe('a cluster of three nodes on one PostgreSQL', () => {
         throw new Error(`${err.message}: /ready answers ${(await Promise.all([0, 1, 2].map((n) => readyStatus(cluster.url(n))))).join(', ')}`);
       });
       mark('every node ready');
+      expect(await (await fetch(`${c.url(1)}/metrics`)).text()).toMatch(/^herald_store_ready 1$/m);
       await sleep(800);
       publishing.abort();
       await Promise.all(publishers);

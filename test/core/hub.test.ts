@@ -90,6 +90,16 @@ describe('Hub', () => {
     expect(text).toMatch(/herald_append_duration_seconds_count 2/);
   });
 
+  it('says whether the store is ready, and still answers once it is closed', async () => {
+    await hub.publish({ stream: 'r', data: enc.encode('1') });
+    expect(await hub.metrics.registry.metrics()).toMatch(/^herald_store_ready 1$/m);
+    await hub.store.close();
+    // The stream count cannot be read from a closed store: the scrape keeps the last value.
+    const text = await hub.metrics.registry.metrics();
+    expect(text).toMatch(/^herald_store_ready 0$/m);
+    expect(text).toMatch(/^herald_streams 1$/m);
+  });
+
   it('counts streams however they were made or removed', async () => {
     await hub.publish({ stream: 'made-by-publish', data: enc.encode('1') });
     await hub.createStream('made-by-create');
