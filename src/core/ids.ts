@@ -47,7 +47,7 @@ function hex(n: number, width: number): string {
 
 /** The 8-hex-digit counter that ends an id. */
 export function counterHex(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0');
+  return hex(n >>> 0, 8);
 }
 
 export class IdMinter {

@@ -214,7 +214,6 @@ export function summarizeValue(value: Buffer, firstSeq: number): RecordSummary[]
 
 /** Decodes a bare record; `data` is a view into `buf`, which must not be reused by the caller. */
 export function decodeRecord(buf: Buffer): EventRecord {
-  if (buf[0] !== RECORD_VERSION) throw new Error(`unknown event record version ${buf[0]}`);
   return decodeRange(buf, 0, buf.length);
 }
 

@@ -1,5 +1,5 @@
 import postgres from 'postgres';
-import type { Cluster } from './harness.js';
+import { sseFrames, type Cluster } from './harness.js';
 
 /**
  * The EventPiper side of a cluster: an application inserting rows into the EventPiper `events`
@@ -78,24 +78,13 @@ export class EventPiperSession {
   }
 
   private async read(body: ReadableStream<Uint8Array>): Promise<void> {
-    const decoder = new TextDecoder();
-    let buffered = '';
-    let id: number | undefined;
-    for await (const chunk of body) {
-      buffered += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (line.startsWith('id: ')) {
-          id = Number(line.slice(4));
-        } else if (line === '' && id !== undefined) {
-          const last = this.ids.at(-1);
-          if (last !== undefined && id <= last) this.violations.push(`${this.name}: id ${id} after ${last}`);
-          this.ids.push(id);
-          id = undefined;
-        }
-      }
+    // Heartbeat frames carry no id.
+    for await (const { id } of sseFrames(body)) {
+      if (id === undefined) continue;
+      const seen = Number(id);
+      const last = this.ids.at(-1);
+      if (last !== undefined && seen <= last) this.violations.push(`${this.name}: id ${seen} after ${last}`);
+      this.ids.push(seen);
     }
   }
 }

@@ -212,25 +212,32 @@ export class SseConsumer extends BaseConsumer {
   }
 
   private async readFrames(body: ReadableStream<Uint8Array>): Promise<void> {
-    const decoder = new TextDecoder();
-    let buffered = '';
-    let id: string | undefined;
-    let data: string[] = [];
-    for await (const chunk of body) {
-      buffered += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl).replace(/\r$/, '');
-        buffered = buffered.slice(nl + 1);
-        if (line === '') {
-          if (id !== undefined && data.length > 0 && /^\d+$/.test(id)) this.receive(Number(id), data.join('\n'));
-          id = undefined;
-          data = [];
-        } else if (line.startsWith('id:')) {
-          id = line.slice(3).trim();
-        } else if (line.startsWith('data:')) {
-          data.push(line.slice(5).replace(/^ /, ''));
-        }
+    for await (const { id, data } of sseFrames(body)) {
+      if (id !== undefined && data.length > 0 && /^\d+$/.test(id)) this.receive(Number(id), data.join('\n'));
+    }
+  }
+}
+
+/** The frames of a Server-Sent Events body as they arrive: each one's `id` and `data` lines. */
+export async function* sseFrames(body: ReadableStream<Uint8Array>): AsyncGenerator<{ id: string | undefined; data: string[] }> {
+  const decoder = new TextDecoder();
+  let buffered = '';
+  let id: string | undefined;
+  let data: string[] = [];
+  for await (const chunk of body) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl).replace(/\r$/, '');
+      buffered = buffered.slice(nl + 1);
+      if (line === '') {
+        yield { id, data };
+        id = undefined;
+        data = [];
+      } else if (line.startsWith('id:')) {
+        id = line.slice(3).trim();
+      } else if (line.startsWith('data:')) {
+        data.push(line.slice(5).replace(/^ /, ''));
       }
     }
   }
