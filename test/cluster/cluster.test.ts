@@ -52,7 +52,12 @@ afterAll(async () => {
   await pg?.stop();
 });
 
-const allReady = async (status: number): Promise<boolean> => (await Promise.all([0, 1, 2].map((n) => readyStatus(cluster.url(n))))).every((s) => s === status);
+const readyStatuses = (): Promise<number[]> => Promise.all([0, 1, 2].map((n) => readyStatus(cluster.url(n))));
+/** Waits until every node answers /ready with `status`; a timeout says what each one answers. */
+const untilAllReady = (status: number, timeoutMs: number, what: string): Promise<void> =>
+  until(async () => (await readyStatuses()).every((s) => s === status), timeoutMs, what).catch(async (err: Error) => {
+    throw new Error(`${err.message}: /ready answers ${(await readyStatuses()).join(', ')}`);
+  });
 
 describe('a cluster of three nodes on one PostgreSQL', () => {
   it('loses no acknowledged event and keeps order through a SIGKILLed node and a database restart', async () => {
@@ -119,7 +124,10 @@ describe('a cluster of three nodes on one PostgreSQL', () => {
       // The database goes away: every node turns unready and refuses publishes with 503 …
       await pg.halt();
       try {
-        await until(() => allReady(503), 5000, 'every node to answer /ready with 503');
+        // Generous: each node notices at once (its LISTEN connection closes), but under the whole
+        // suite's load a /ready answer itself can take seconds.
+        await untilAllReady(503, 10_000, 'every node to answer /ready with 503');
+        mark('every node unready');
         const res = await fetch(`${c.url(1)}/streams/orders/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"during":"outage"}' });
         refused = res.status;
         await res.body?.cancel();
@@ -133,9 +141,7 @@ describe('a cluster of three nodes on one PostgreSQL', () => {
       mark('database back');
       // … and recovers by itself once it is back.
       // Generous: under the whole suite's load PostgreSQL's own restart can take seconds.
-      await until(() => allReady(200), 30_000, 'every node to be ready again').catch(async (err: Error) => {
-        throw new Error(`${err.message}: /ready answers ${(await Promise.all([0, 1, 2].map((n) => readyStatus(cluster.url(n))))).join(', ')}`);
-      });
+      await untilAllReady(200, 30_000, 'every node to be ready again');
       mark('every node ready');
       expect(await (await fetch(`${c.url(1)}/metrics`)).text()).toMatch(/^herald_store_ready 1$/m);
       await sleep(800);
