@@ -69,16 +69,17 @@ const mb = (n: number): number => round(n / 1024 / 1024, 1);
 report({
   name: 'ingest-bulk',
   title: `bulk HTTP ingest, ${EVENTS} events of ${line(0).length} bytes in NDJSON batches of ${BATCH}, ${CONNECTIONS} connections`,
-  goal: '>= 300,000 events/s durable; server RSS < 150 MB after storing 1,000,000 events',
-  met: rate >= 300_000 && rss < 150 * 1024 * 1024 && run.failures === 0,
+  goal: '>= 300,000 events/s durable; server RSS stays < 150 MB while storing 1,000,000 events',
+  met: rate >= 300_000 && kb('VmHWM') < 150 * 1024 * 1024 && run.failures === 0,
   rows: [
     { case: 'bare node:http reading the same batches (ceiling)', 'events/s': round(EVENTS / ceiling.seconds), seconds: round(ceiling.seconds, 2), failed: ceiling.failures },
     { case: 'herald, lmdb, durable', 'events/s': round(rate), seconds: round(run.seconds, 2), failed: run.failures },
     { case: 'ratio herald / ceiling', 'events/s': round(rate / (EVENTS / ceiling.seconds), 2) },
-    { case: 'herald memory after storing', 'rss MB': mb(rss), 'rss anon MB': mb(kb('RssAnon')), 'rss file MB': mb(kb('RssFile')), 'heap used MB': mb(heap) },
+    { case: 'herald memory after storing', 'peak rss MB': mb(kb('VmHWM')), 'rss MB': mb(rss), 'rss anon MB': mb(kb('RssAnon')), 'rss file MB': mb(kb('RssFile')), 'heap used MB': mb(heap) },
   ],
   notes: [
     `herald stored ${stored} events (incl. ${50 * BATCH} warm-up).`,
-    'rss file is database pages mapped by LMDB (page cache the kernel can reclaim); rss anon is the process heap, buffers and native allocations.',
+    'peak rss is the process high-water mark (VmHWM) over its whole life, warm-up included. rss file is mostly the node binary (about 40 MB in any node process) plus the LMDB pages Herald touched; rss anon is the JS heap, buffers and native allocations.',
+    `The server sets V8's heap growth factor to 1.5x (src/cli/heapGrowth.ts); V8's own choice let the heap fill with up to 75 MB of garbage between full GCs.`,
   ],
 });

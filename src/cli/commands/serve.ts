@@ -19,7 +19,8 @@ export function serveCommand(program: Command): void {
       .description('run the hub: the store and every enabled listener (HTTP API), until SIGINT/SIGTERM')
       .addHelpText('after', '\nPrecedence: defaults < --config file < HERALD_* environment < flags. See docs/configuration.md.'),
   ).action(async (flags: ServerFlags) => {
-    const [{ loadConfig }, { startServer }] = await Promise.all([import('../../config/load.js'), import('../../server.js')]);
+    const [{ loadConfig }, { startServer }, { limitHeapGrowth }] = await Promise.all([import('../../config/load.js'), import('../../server.js'), import('../heapGrowth.js')]);
+    limitHeapGrowth();
     const warnings: string[] = [];
     const config = loadConfig({ ...configOptionsFromFlags(flags), env: process.env, onWarning: (w) => warnings.push(w) });
     const logger = await createServeLogger(config);
