@@ -331,6 +331,9 @@ export abstract class LogStore implements Store {
             if (run !== prefix) batch.writes.removedRuns.push((prefix = run));
             continue;
           }
+          // The id may have been stored again since (in a new stream) by a batch still being
+          // committed: the index does not show that yet, and removing the id would undo it.
+          if (batch.pendingId(s.id) !== undefined) continue;
           const owner = this.findId(s.id);
           if (owner && owner.sid === sid && owner.seq === s.seq) batch.writes.removedIds.push(s.id);
         }

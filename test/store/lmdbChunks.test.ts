@@ -185,6 +185,25 @@ describe('lmdb chunked layout', () => {
     }
   });
 
+  it('keeps an id stored again in a new stream while the deleted stream that held it is purged', async () => {
+    // Found by the fuzz below: the purge of the deleted stream read the id index, which did not
+    // show the new event's id yet (its batch was still committing), and removed the id.
+    await withLmdb(async (store) => {
+      for (let round = 0; round < 10; round++) {
+        await store.append([{ stream: 'b', id: 'x1', data: payload(0, 0) }, { stream: 'a', data: payload(1, 0) }]);
+        await Promise.all([store.deleteStream('a'), store.deleteStream('b')]);
+        // The purge of "a" is now being committed; the append goes into the next batch, which is
+        // still committing when the purge of "b" looks "x1" up.
+        await new Promise((r) => setImmediate(r));
+        await store.append([{ stream: 'a', id: 'x1', data: payload(2, 0) }]);
+        await new Promise((r) => setTimeout(r, 20)); // the purge finishes
+        expect(await store.lookupId('x1')).toEqual({ stream: 'a', seq: 1 });
+        await store.deleteStream('a');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    });
+  });
+
   it('answers like the memory store under random appends, duplicates, retention and deletes (fuzzed)', async () => {
     const op = fc.oneof(
       { weight: 6, arbitrary: fc.array(fc.record({ stream: fc.constantFrom('a', 'b', 'c'), id: fc.option(fc.constantFrom('x1', 'x2', 'x3', 'x4', 'x5', 'x6'), { nil: undefined }), size: fc.integer({ min: 0, max: 9000 }) }), { minLength: 1, maxLength: 40 }).map((events) => ({ kind: 'append' as const, events })) },
