@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
  * young-generation GC, and more of them do while the machine is busy and commits take longer,
  * so RSS after a million events ranged from 145 to 246 MB between runs. At 1.5x a full GC comes
  * every ~12 MB promoted and costs ~10 ms with a live set this small; peak RSS then stayed within
- * 147–161 MB in the same conditions, with no loss of throughput (docs/decisions.md).
+ * 150–155 MB in the same conditions, with no loss of throughput (docs/decisions.md).
  */
 export const HEAP_GROWING_PERCENT = 50;
 
