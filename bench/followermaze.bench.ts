@@ -5,11 +5,12 @@
  * alone against a server that discards everything (bench/peers/followermaze-discard.mjs), to
  * show the harness is not the limit; then smaller runs with persistence and the stream mirror.
  */
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runHarness, type HarnessReport } from './followermaze/harness.js';
 import { benchDir, repoDir, report, round, startProcess, stopProcess } from './lib.js';
+import { cpuSeconds, statusBytes } from './proc.js';
 import { metric } from './servers.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
@@ -27,15 +28,6 @@ interface Target {
 }
 
 /** CPU seconds a process has used so far (user + system), from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function rssMb(pid: number): number {
-  const kb = Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)?.[1] ?? NaN);
-  return round(kb / 1024, 1);
-}
 
 async function startDiscard(): Promise<Target> {
   const { child, match } = await startProcess(process.execPath, [join(benchDir, 'peers', 'followermaze-discard.mjs')], /listening events (\d+) clients (\d+)/);
@@ -98,7 +90,7 @@ async function measure(target: Target, events: number, verify: boolean, avgFollo
     ...(target.httpUrl !== undefined ? { ready: registrations(target.httpUrl) } : {}),
   });
   const own = process.cpuUsage(own0);
-  return { run, load: loadavg()[0]!, serverCpu: cpuSeconds(target.pid) - cpu0, harnessCpu: (own.user + own.system) / 1e6, rss: rssMb(target.pid) };
+  return { run, load: loadavg()[0]!, serverCpu: cpuSeconds(target.pid) - cpu0, harnessCpu: (own.user + own.system) / 1e6, rss: round(statusBytes(target.pid, 'VmRSS') / 1024 / 1024, 1) };
 }
 
 function row(label: string, m: Measured): Record<string, string | number> {

@@ -3,9 +3,9 @@
  * Goal: >= 300,000 events/s. Also reports the server's memory after storing them
  * (goal: RSS under 150 MB), and the same batches against a bare node:http server as a ceiling.
  */
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { report, round } from './lib.js';
+import { statusBytes } from './proc.js';
 import { metric, startBareHttp, startHerald, type RunningTarget } from './servers.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
@@ -58,10 +58,8 @@ const herald = await startHerald();
 await send(herald, 50 * BATCH); // warm-up
 const run = await send(herald, EVENTS);
 const stored = await metric(herald.url, 'herald_events_appended_total');
-const rss = await metric(herald.url, 'herald_process_resident_memory_bytes');
 const heap = await metric(herald.url, 'herald_nodejs_heap_size_used_bytes');
-const status = readFileSync(`/proc/${herald.child.pid}/status`, 'utf8');
-const kb = (field: string): number => Number(status.match(new RegExp(`${field}:\\s+(\\d+) kB`))?.[1] ?? NaN) * 1024;
+const memory = Object.fromEntries((['VmHWM', 'VmRSS', 'RssAnon', 'RssFile'] as const).map((f) => [f, statusBytes(herald.child.pid!, f)]));
 await herald.stop();
 
 const rate = EVENTS / run.seconds;
@@ -70,12 +68,12 @@ report({
   name: 'ingest-bulk',
   title: `bulk HTTP ingest, ${EVENTS} events of ${line(0).length} bytes in NDJSON batches of ${BATCH}, ${CONNECTIONS} connections`,
   goal: '>= 300,000 events/s durable; server RSS stays < 150 MB while storing 1,000,000 events',
-  met: rate >= 300_000 && kb('VmHWM') < 150 * 1024 * 1024 && run.failures === 0,
+  met: rate >= 300_000 && memory.VmHWM! < 150 * 1024 * 1024 && run.failures === 0,
   rows: [
     { case: 'bare node:http reading the same batches (ceiling)', 'events/s': round(EVENTS / ceiling.seconds), seconds: round(ceiling.seconds, 2), failed: ceiling.failures },
     { case: 'herald, lmdb, durable', 'events/s': round(rate), seconds: round(run.seconds, 2), failed: run.failures },
     { case: 'ratio herald / ceiling', 'events/s': round(rate / (EVENTS / ceiling.seconds), 2) },
-    { case: 'herald memory after storing', 'peak rss MB': mb(kb('VmHWM')), 'rss MB': mb(rss), 'rss anon MB': mb(kb('RssAnon')), 'rss file MB': mb(kb('RssFile')), 'heap used MB': mb(heap) },
+    { case: 'herald memory after storing', 'peak rss MB': mb(memory.VmHWM!), 'rss MB': mb(memory.VmRSS!), 'rss anon MB': mb(memory.RssAnon!), 'rss file MB': mb(memory.RssFile!), 'heap used MB': mb(heap) },
   ],
   notes: [
     `herald stored ${stored} events (incl. ${50 * BATCH} warm-up).`,

@@ -25,46 +25,46 @@ export interface MemoryCgroup {
 const V1_ROOT = '/sys/fs/cgroup/memory';
 const V2_ROOTS = ['/sys/fs/cgroup', '/sys/fs/cgroup/unified'];
 
+/** Where each controller version keeps what this module reads and writes. */
+interface Layout {
+  limit: string;
+  peak: string;
+  /** File and "name value" field counting limit hits, and the same for OOM kills. */
+  hits: [file: string, field: string | undefined];
+  kills: [file: string, field: string];
+}
+
+/** cgroup v1 counts limit hits as a bare number in memory.failcnt. */
+const V1: Layout = { limit: 'memory.limit_in_bytes', peak: 'memory.max_usage_in_bytes', hits: ['memory.failcnt', undefined], kills: ['memory.oom_control', 'oom_kill'] };
+const V2: Layout = { limit: 'memory.max', peak: 'memory.peak', hits: ['memory.events', 'max'], kills: ['memory.events', 'oom_kill'] };
+
 /** A new memory cgroup limited to `limitBytes`, or undefined where none can be made (not root, no controller). */
 export function createMemoryCgroup(name: string, limitBytes: number): MemoryCgroup | undefined {
   try {
-    if (existsSync(join(V1_ROOT, 'memory.limit_in_bytes'))) return v1(join(V1_ROOT, name), limitBytes);
+    if (existsSync(join(V1_ROOT, V1.limit))) return create(join(V1_ROOT, name), limitBytes, V1);
     const root = V2_ROOTS.find((r) => readOr(join(r, 'cgroup.controllers'), '').split(/\s+/).includes('memory'));
-    return root === undefined ? undefined : v2(join(root, name), limitBytes);
+    return root === undefined ? undefined : create(join(root, name), limitBytes, V2);
   } catch {
     return undefined;
   }
 }
 
-function v1(path: string, limitBytes: number): MemoryCgroup {
+function create(path: string, limitBytes: number, layout: Layout): MemoryCgroup {
   mkdirSync(path, { recursive: true });
-  writeFileSync(join(path, 'memory.limit_in_bytes'), String(limitBytes));
+  writeFileSync(join(path, layout.limit), String(limitBytes));
+  const count = ([file, name]: [string, string | undefined]): number => {
+    const text = readOr(join(path, file), '');
+    return name === undefined ? Number(text || 0) : field(text, name);
+  };
   return {
     limitBytes,
-    wrap: (command, args) => wrap(path, command, args),
-    peakBytes: () => Number(readOr(join(path, 'memory.max_usage_in_bytes'), 'NaN')),
-    limitHits: () => Number(readOr(join(path, 'memory.failcnt'), '0')),
-    oomKills: () => field(readOr(join(path, 'memory.oom_control'), ''), 'oom_kill'),
+    // `sh` writes its own pid into the group, then becomes the command.
+    wrap: (command, args) => ['/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', path, command, ...args]],
+    peakBytes: () => Number(readOr(join(path, layout.peak), 'NaN')),
+    limitHits: () => count(layout.hits),
+    oomKills: () => count(layout.kills),
     remove: () => rmdirSync(path),
   };
-}
-
-function v2(path: string, limitBytes: number): MemoryCgroup {
-  mkdirSync(path, { recursive: true });
-  writeFileSync(join(path, 'memory.max'), String(limitBytes));
-  return {
-    limitBytes,
-    wrap: (command, args) => wrap(path, command, args),
-    peakBytes: () => Number(readOr(join(path, 'memory.peak'), 'NaN')),
-    limitHits: () => field(readOr(join(path, 'memory.events'), ''), 'max'),
-    oomKills: () => field(readOr(join(path, 'memory.events'), ''), 'oom_kill'),
-    remove: () => rmdirSync(path),
-  };
-}
-
-/** `sh` writes its own pid into the group, then becomes the command. */
-function wrap(path: string, command: string, args: string[]): [string, string[]] {
-  return ['/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', path, command, ...args]];
 }
 
 function readOr(file: string, fallback: string): string {

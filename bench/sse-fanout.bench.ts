@@ -12,10 +12,10 @@
  * deliveries/s; p99 < 100 ms at 20 events/s to all 10,000.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { benchDir, report, round, startProcess, stopProcess, type Row } from './lib.js';
+import { cpuSeconds, statusBytes } from './proc.js';
 import { startHerald } from './servers.js';
 
 const COUNTS = (process.env.BENCH_CONNECTIONS ?? '1000,10000').split(',').map(Number);
@@ -44,16 +44,6 @@ async function startTarget(name: Target['name']): Promise<Target> {
   return { name, url: match[1]!, pid: child.pid!, ssePath: '/sse', publishPath: '/publish', stop: () => stopProcess(child) };
 }
 
-function rssBytes(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
-  return Number(line.replace(/\D+/g, '')) * 1024;
-}
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
@@ -102,10 +92,10 @@ async function runCase(name: Target['name'], n: number): Promise<Row & { deliver
   try {
     await publish(target); // warm up, and create the stream
     await sleep(1000);
-    const before = rssBytes(target.pid);
+    const before = statusBytes(target.pid, 'VmRSS');
     await ask(client, { cmd: 'connect', url: target.url, path: target.ssePath, n });
     await sleep(2000);
-    const rssPerConn = (rssBytes(target.pid) - before) / n;
+    const rssPerConn = (statusBytes(target.pid, 'VmRSS') - before) / n;
 
     // Fixed rate.
     await ask(client, { cmd: 'reset' });
@@ -147,7 +137,7 @@ async function runCase(name: Target['name'], n: number): Promise<Row & { deliver
       await sleep(200);
       burst = await ask(client, { cmd: 'stats' });
     }
-    const rssAfter = rssBytes(target.pid);
+    const rssAfter = statusBytes(target.pid, 'VmRSS');
     const deliveriesPerSec = burst.deliveries / ((burst.lastAt - burstStart) / 1000);
     return {
       case: `${name}, ${n} connections`,

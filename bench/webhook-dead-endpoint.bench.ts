@@ -10,11 +10,11 @@
  * reported. The runs go in the order alone, dead, dead, alone, so drift of this shared machine
  * falls on both cases alike.
  */
-import { readFileSync } from 'node:fs';
 import { report, round } from './lib.js';
 import { createMemoryCgroup } from './memoryCgroup.js';
 import { startHerald } from './servers.js';
-import { publishMany, rssMb, startReceivers, subscribe, timeUntil } from './webhooks.js';
+import { statusBytes } from './proc.js';
+import { publishMany, startReceivers, subscribe, timeUntil } from './webhooks.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const HEALTHY = 3;
@@ -44,17 +44,16 @@ async function run(withDead: boolean): Promise<Run> {
   if (withDead) await subscribe(herald.url, { stream: 'load', url: DEAD_URL });
   let peakRss = 0;
   let peakAnon = 0;
-  const read = (p: string): string => readFileSync(p, 'utf8');
   const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, rssMb(pid, read));
-    peakAnon = Math.max(peakAnon, rssMb(pid, read, 'RssAnon'));
+    peakRss = Math.max(peakRss, statusBytes(pid, 'VmRSS') / 1024 / 1024);
+    peakAnon = Math.max(peakAnon, statusBytes(pid, 'RssAnon') / 1024 / 1024);
   }, 250);
   const started = performance.now();
   await publishMany(herald.url, 'load', EVENTS);
   await timeUntil(async () => (await receivers.counts()).counts.every((c) => c >= EVENTS), 3_600_000, 200);
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
-  peakRss = Math.max(peakRss, rssMb(pid, read));
+  peakRss = Math.max(peakRss, statusBytes(pid, 'VmRSS') / 1024 / 1024);
   const outOfOrder = (await receivers.counts()).outOfOrder.reduce((a, b) => a + b, 0);
   await herald.stop();
   await receivers.stop();

@@ -51,8 +51,3 @@ export async function timeUntil(done: () => Promise<boolean>, timeoutMs = 600_00
   return (performance.now() - started) / 1000;
 }
 
-/** A field of /proc/<pid>/status in MB: `VmRSS` (all resident), `RssAnon` (heap and stacks), `RssFile` (mapped files: LMDB's pages). */
-export function rssMb(pid: number, readFile: (path: string) => string, field: 'VmRSS' | 'RssAnon' | 'RssFile' = 'VmRSS'): number {
-  const line = readFile(`/proc/${pid}/status`).split('\n').find((l) => l.startsWith(`${field}:`));
-  return line ? Number(line.split(/\s+/)[1]) / 1024 : NaN;
-}

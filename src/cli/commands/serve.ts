@@ -4,6 +4,7 @@ import { isHeraldError } from '../../core/errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { RunningServer } from '../../server.js';
 import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE } from '../errors.js';
+import { limitHeapGrowth } from '../heapGrowth.js';
 import { addServerFlags, configOptionsFromFlags, type ServerFlags } from '../serverFlags.js';
 
 /**
@@ -19,7 +20,7 @@ export function serveCommand(program: Command): void {
       .description('run the hub: the store and every enabled listener (HTTP API), until SIGINT/SIGTERM')
       .addHelpText('after', '\nPrecedence: defaults < --config file < HERALD_* environment < flags. See docs/configuration.md.'),
   ).action(async (flags: ServerFlags) => {
-    const [{ loadConfig }, { startServer }, { limitHeapGrowth }] = await Promise.all([import('../../config/load.js'), import('../../server.js'), import('../heapGrowth.js')]);
+    const [{ loadConfig }, { startServer }] = await Promise.all([import('../../config/load.js'), import('../../server.js')]);
     limitHeapGrowth();
     const warnings: string[] = [];
     const config = loadConfig({ ...configOptionsFromFlags(flags), env: process.env, onWarning: (w) => warnings.push(w) });
