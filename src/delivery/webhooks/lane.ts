@@ -3,7 +3,7 @@ import type { StoredEvent } from '../../core/event.js';
 import { HeraldError } from '../../core/errors.js';
 import type { Hub } from '../../core/hub.js';
 import type { Logger } from '../../observability/logger.js';
-import { AttemptHistory, type AttemptRecord } from './attempts.js';
+import { AttemptHistory, type AttemptOutcomeName } from './attempts.js';
 import { CircuitBreaker, type BreakerState } from './circuitBreaker.js';
 import { matchesFilter, type EventMatcher } from './filter.js';
 import type { LaneState, RetryState } from './laneState.js';
@@ -374,8 +374,8 @@ export class DeliveryLane {
       }
       attempts++;
       this.deps.metrics.latency.observe({ endpoint: id }, outcome.latencyMs / 1000);
-      const record = (result: AttemptRecord['outcome']): void =>
-        this.attempts.add({ time: new Date(now).toISOString(), seq: event.seq, eventId: event.id, attempt: attempts, latencyMs: Math.round(outcome.latencyMs * 100) / 100, outcome: result, ...(outcome.status !== undefined ? { status: outcome.status } : {}), ...(outcome.error !== undefined ? { error: outcome.error } : {}), ...(outcome.body ? { response: outcome.body } : {}) });
+      const record = (result: AttemptOutcomeName): void =>
+        this.attempts.add({ time: now, seq: event.seq, eventId: event.id, attempt: attempts, status: outcome.status, error: outcome.error, latencyMs: outcome.latencyMs, response: outcome.body, outcome: result });
 
       if (isSuccess(sub, outcome.status)) {
         if (guarded) this.breaker.success();
