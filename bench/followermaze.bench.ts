@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runHarness, type HarnessReport } from './followermaze/harness.js';
-import { benchDir, repoDir, report, round, startProcess, stopProcess } from './lib.js';
+import { benchDir, repoDir, report, round, startProcess, stopProcess, type Row } from './lib.js';
 import { cpuSeconds, statusBytes } from './proc.js';
 import { metric } from './servers.js';
 
@@ -93,7 +93,7 @@ async function measure(target: Target, events: number, verify: boolean, avgFollo
   return { run, load: loadavg()[0]!, serverCpu: cpuSeconds(target.pid) - cpu0, harnessCpu: (own.user + own.system) / 1e6, rss: round(statusBytes(target.pid, 'VmRSS') / 1024 / 1024, 1) };
 }
 
-function row(label: string, m: Measured): Record<string, string | number> {
+function row(label: string, m: Measured): Row {
   const s = m.run.seconds;
   return {
     case: label,

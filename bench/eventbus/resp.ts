@@ -9,7 +9,7 @@ export type RespValue = string | number | null | Error | RespValue[];
  * XREADGROUP reply is read once.
  */
 export class RespConnection {
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   private pos = 0;
   private readonly stack: Array<{ items: RespValue[]; left: number }> = [];
   private readonly waiters: Array<(v: RespValue) => void> = [];

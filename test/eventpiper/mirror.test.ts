@@ -62,7 +62,7 @@ describe('EventPiper mirror handover', () => {
     await first.source.ready;
     await expect.poll(() => first.mirror!.isHolder, { timeout: 5000 }).toBe(true);
     const stored = async (id: number): Promise<boolean> => (await hub.store.lookupId(`eventpiper:${id}`)) !== undefined;
-    const insertRow = (t: postgres.Sql, n: number) => t<Array<{ id: string }>>`insert into events (type, timestamp, subscriber, payload) values ('t', now(), 'm', ${sql.json({ n })}) returning id`;
+    const insertRow = (t: postgres.Sql | postgres.TransactionSql, n: number) => t<Array<{ id: string }>>`insert into events (type, timestamp, subscriber, payload) values ('t', now(), 'm', ${sql.json({ n })}) returning id`;
 
     // A transaction takes an id and holds it; a row after it commits and is mirrored.
     let commit!: () => void;

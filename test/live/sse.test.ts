@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 async function publish(stream: string, body: string | Buffer, contentType = 'application/json', extra: Record<string, string> = {}): Promise<number> {
-  const res = await server.request(`/streams/${stream}/events`, { method: 'POST', body, headers: { 'content-type': contentType, ...extra } });
+  const res = await server.request(`/streams/${stream}/events`, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers: { 'content-type': contentType, ...extra } });
   expect(res.status).toBe(201);
   return res.json.seq as number;
 }
