@@ -14,12 +14,6 @@ export interface LmdbStoreOptions extends LogStoreOptions {
   path: string;
   /** Largest size the memory map may grow to, in bytes (default 64 GiB; only what is used costs disk). */
   mapSize?: number;
-  /**
-   * LMDB's overlapping sync: a commit completes before its flush, and durable() waits for the
-   * flush. Off (the default), each commit syncs before it completes, which measured lower
-   * latency per durable commit on these machines (docs/store.md).
-   */
-  overlappingSync?: boolean;
 }
 
 /**
@@ -39,10 +33,9 @@ type RunValue = [number, number, number, number];
  * ids → [sid, seq], minted id runs by prefix → where they start, stream metadata, consumer
  * positions, system keys, and the adapters' key-value collections by [collection, key].
  *
- * Each group commit is one LMDB write transaction, run by lmdb-js off the main thread. By
- * default a commit resolves only once synced to disk; with `overlappingSync` it resolves before
- * its flush and `durable()` awaits the flush. Either way LogStore acknowledges appends (and shows
- * them to readers) only once they are on disk.
+ * Each group commit is one LMDB write transaction, run by lmdb-js off the main thread and synced
+ * to disk before it completes; LogStore acknowledges appends (and shows them to readers) only
+ * then.
  */
 export class LmdbStore extends LogStore {
   readonly kind = 'lmdb';
@@ -73,7 +66,9 @@ export class LmdbStore extends LogStore {
     this.env = open({
       path: this.options.path,
       mapSize: this.options.mapSize ?? 64 * 1024 ** 3,
-      overlappingSync: this.options.overlappingSync ?? false,
+      // Each commit syncs before it completes (docs/decisions.md: lmdb's overlapping sync,
+      // measured, gained nothing here).
+      overlappingSync: false,
       // lmdb-js takes a path with an "extension" (`/var/lib/herald.d`, `/tmp/tmp.x1`) for a file
       // name: the path is always the directory here.
       noSubdir: false,
@@ -177,7 +172,7 @@ export class LmdbStore extends LogStore {
   private commitWrites(w: BatchWrites): Promise<void> {
     // Writes issued in one synchronous run share one transaction (lmdb-js batches them per event
     // turn and executes them on its write thread); the promise of the last one resolves when
-    // that transaction is committed (durable() then waits for the flush).
+    // that transaction is committed and synced.
     for (const { sid, before } of w.trimmed) this.trim(sid, before);
     for (const id of w.removedIds) this.ids.remove(id);
     for (const prefix of w.removedRuns) this.runs.remove(prefix);
@@ -228,9 +223,6 @@ export class LmdbStore extends LogStore {
     }
   }
 
-  protected async durable(): Promise<void> {
-    if (this.options.overlappingSync) await this.env.flushed;
-  }
 
   protected findId(id: string): { sid: number; seq: number } | undefined {
     const found = this.ids.get(id);

@@ -64,7 +64,7 @@ export interface LogStoreOptions {
 
 /**
  * The logic every store shares: validation, gap-free seq assignment, idempotency, group commit,
- * retention, wake-ups. A backend supplies only storage: load, commit, durable, and reads.
+ * retention, wake-ups. A backend supplies only storage: load, a durable commit, and reads.
  *
  * Group commit: operations queue up and one batch carries all that arrived while earlier
  * batches were being written. Batches are pipelined (runBatch); a failed commit stops the store
@@ -98,10 +98,8 @@ export abstract class LogStore implements Store {
   }
 
   protected abstract load(): Promise<LoadedState>;
-  /** Commits one batch atomically. It need not be on disk yet: see `durable`. */
+  /** Commits one batch atomically; resolves once it is on disk (for a durable backend). */
   protected abstract commit(writes: BatchWrites): Promise<void>;
-  /** Resolves once every commit so far is on disk. */
-  protected abstract durable(): Promise<void>;
   protected abstract shutdown(): Promise<void>;
   /** Where an id is stored in committed state (possibly in a deleted stream). */
   protected abstract findId(id: string): { sid: number; seq: number } | undefined;
@@ -405,7 +403,6 @@ export abstract class LogStore implements Store {
       let error: unknown;
       try {
         await committed;
-        await this.durable();
       } catch (err) {
         error = err;
       }

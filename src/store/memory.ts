@@ -32,8 +32,6 @@ export class MemoryStore extends LogStore {
 
   protected async shutdown(): Promise<void> {}
 
-  protected async durable(): Promise<void> {}
-
   protected override effectiveRetention(policy: RetentionPolicy): RetentionPolicy {
     return { ...policy, maxCount: Math.min(policy.maxCount ?? Infinity, this.maxEventsPerStream) };
   }
