@@ -223,7 +223,6 @@ export class LmdbStore extends LogStore {
     }
   }
 
-
   protected findId(id: string): { sid: number; seq: number } | undefined {
     const found = this.ids.get(id);
     if (found) return { sid: found[0], seq: found[1] };
