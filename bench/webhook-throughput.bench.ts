@@ -8,6 +8,7 @@
  */
 import autocannon from 'autocannon';
 import { report, round } from './lib.js';
+import { cpuSeconds } from './proc.js';
 import { startHerald } from './servers.js';
 import { publishMany, startReceivers, subscribe, timeUntil } from './webhooks.js';
 
@@ -23,10 +24,20 @@ const signedHeaders = {
   'webhook-signature': 'v1,' + 'A'.repeat(44),
 };
 
-async function ceiling(url: string, connections: number): Promise<number> {
+/** Starts counting the CPU time of processes; the returned function gives each one's µs per item. */
+function cpuMeter(pids: number[]): (items: number) => number[] {
+  const before = pids.map(cpuSeconds);
+  return (items) => pids.map((pid, i) => ((cpuSeconds(pid) - before[i]!) * 1e6) / items);
+}
+
+/** The receivers' rate under autocannon, and their CPU per request. */
+async function ceiling(url: string, connections: number): Promise<{ rate: number; receiverMicros: number }> {
   const run = (duration: number) => autocannon({ url, method: 'POST', headers: signedHeaders, body: sample, connections, duration });
   await run(1);
-  return (await run(SECONDS)).requests.average;
+  const meter = cpuMeter([receivers.pid]);
+  const result = await run(SECONDS);
+  const [receiverMicros] = meter(result.requests.total);
+  return { rate: result.requests.average, receiverMicros: receiverMicros! };
 }
 
 const receivers = await startReceivers(ENDPOINTS);
@@ -37,19 +48,23 @@ await publishMany(herald.url, 'wh', EVENTS);
  * Delivers the stored events (start: earliest) through fresh subscriptions to `urls`, then
  * deletes them: deliveries/s and how many arrived out of order.
  */
-async function deliver(urls: string[], roundNo: number): Promise<{ rate: number; outOfOrder: number }> {
+async function deliver(urls: string[], roundNo: number): Promise<{ rate: number; outOfOrder: number; heraldMicros: number; receiverMicros: number }> {
   await receivers.reset();
   const ids: string[] = [];
+  const meter = cpuMeter([herald.child.pid!, receivers.pid]);
   for (const url of urls) ids.push(await subscribe(herald.url, { stream: 'wh', url: `${url}?round=${roundNo}&lanes=${urls.length}`, start: 'earliest' }));
   const seconds = await timeUntil(async () => (await receivers.counts()).counts.slice(0, urls.length).every((c) => c >= EVENTS));
+  const [heraldMicros, receiverMicros] = meter(EVENTS * urls.length);
   const outOfOrder = (await receivers.counts()).outOfOrder.reduce((a, b) => a + b, 0);
   for (const id of ids) await fetch(`${herald.url}/subscriptions/${id}`, { method: 'DELETE' });
   await receivers.reset();
-  return { rate: (EVENTS * urls.length) / seconds, outOfOrder };
+  return { rate: (EVENTS * urls.length) / seconds, outOfOrder, heraldMicros: heraldMicros!, receiverMicros: receiverMicros! };
 }
 
 // Ceilings and Herald alternate, so a noisy stretch of this shared machine weighs on both.
-const rounds: Array<{ ceiling1: number; ceiling10: number; one: { rate: number; outOfOrder: number }; ten: { rate: number; outOfOrder: number } }> = [];
+type Delivery = Awaited<ReturnType<typeof deliver>>;
+type Ceiling = Awaited<ReturnType<typeof ceiling>>;
+const rounds: Array<{ ceiling1: Ceiling; ceiling10: Ceiling; one: Delivery; ten: Delivery }> = [];
 for (let n = 0; n < ROUNDS; n++) {
   const ceiling1 = await ceiling(receivers.urls[0]!, 1);
   const one = await deliver([receivers.urls[0]!], n);
@@ -61,9 +76,11 @@ await herald.stop();
 await receivers.stop();
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-const each = (f: (r: (typeof rounds)[number]) => number): string => rounds.map((r) => round(f(r))).join(' / ');
-const ceiling1 = mean(rounds.map((r) => r.ceiling1));
-const ceiling10 = mean(rounds.map((r) => r.ceiling10));
+type Round = (typeof rounds)[number];
+const each = (f: (r: Round) => number): string => rounds.map((r) => round(f(r))).join(' / ');
+const meanOf = (f: (r: Round) => number, digits = 0): number => round(mean(rounds.map(f)), digits);
+const ceiling1 = mean(rounds.map((r) => r.ceiling1.rate));
+const ceiling10 = mean(rounds.map((r) => r.ceiling10.rate));
 const rate1 = mean(rounds.map((r) => r.one.rate));
 const rate10 = mean(rounds.map((r) => r.ten.rate));
 const oneOrder = rounds.reduce((a, r) => a + r.one.outOfOrder, 0);
@@ -74,13 +91,14 @@ report({
   goal: '>= 5,000 deliveries/s to 1 endpoint in strict order; >= 0.6x the receivers\' ceiling with 10 endpoints',
   met: rate1 >= 5000 && rate10 / ceiling10 >= 0.6 && oneOrder === 0 && tenOrder === 0,
   rows: [
-    { case: 'receiver ceiling, autocannon, 1 connection', 'req/s': round(ceiling1), rounds: each((r) => r.ceiling1) },
-    { case: `receiver ceiling, autocannon, ${ENDPOINTS} connections`, 'req/s': round(ceiling10), rounds: each((r) => r.ceiling10) },
-    { case: 'herald → 1 endpoint, strict order', 'req/s': round(rate1), rounds: each((r) => r.one.rate), 'ratio to ceiling': round(rate1 / ceiling1, 2), 'out of order': oneOrder },
-    { case: `herald → ${ENDPOINTS} endpoints, aggregate`, 'req/s': round(rate10), rounds: each((r) => r.ten.rate), 'ratio to ceiling': round(rate10 / ceiling10, 2), 'out of order': tenOrder },
+    { case: 'receiver ceiling, autocannon, 1 connection', 'req/s': round(ceiling1), rounds: each((r) => r.ceiling1.rate), 'receiver cpu µs/req': meanOf((r) => r.ceiling1.receiverMicros, 1) },
+    { case: `receiver ceiling, autocannon, ${ENDPOINTS} connections`, 'req/s': round(ceiling10), rounds: each((r) => r.ceiling10.rate), 'receiver cpu µs/req': meanOf((r) => r.ceiling10.receiverMicros, 1) },
+    { case: 'herald → 1 endpoint, strict order', 'req/s': round(rate1), rounds: each((r) => r.one.rate), 'ratio to ceiling': round(rate1 / ceiling1, 2), 'out of order': oneOrder, 'receiver cpu µs/req': meanOf((r) => r.one.receiverMicros, 1), 'herald cpu µs/req': meanOf((r) => r.one.heraldMicros, 1) },
+    { case: `herald → ${ENDPOINTS} endpoints, aggregate`, 'req/s': round(rate10), rounds: each((r) => r.ten.rate), 'ratio to ceiling': round(rate10 / ceiling10, 2), 'out of order': tenOrder, 'receiver cpu µs/req': meanOf((r) => r.ten.receiverMicros, 1), 'herald cpu µs/req': meanOf((r) => r.ten.heraldMicros, 1) },
   ],
   notes: [
     'Events were stored once, before any subscription; each round delivers them again through fresh subscriptions (start: earliest), so the figures are delivery alone: read from LMDB, sign (HMAC-SHA256), POST over a keep-alive connection (the webhook HTTP/1.1 client), wait for the 200, advance the position.',
     'Each round measures a ceiling, then Herald, in turn (1 endpoint, then 10); the figures are the means of the rounds. Herald, the receivers and autocannon share the 2 cores; the ceiling rows are the receivers answering autocannon with the same body and headers.',
+    'cpu µs/req: CPU time (all threads) of the receivers\' process and of Herald per request or delivery while it ran; Herald\'s includes creating the subscriptions and reading the events from LMDB.',
   ],
 });
