@@ -69,6 +69,9 @@ describe('webhook subscriptions API', () => {
       [{ stream: 'bad name!', url: receiver.url }, 'field "stream"'],
       [{ stream: 'a', url: receiver.url, filter: { kinds: ['x'] } }, 'unknown field "filter.kinds"'],
       [{ stream: 'a', url: receiver.url, maxInFlight: 0 }, 'field "maxInFlight"'],
+      [{ stream: 'a', url: receiver.url, rateLimit: 0 }, 'field "rateLimit"'],
+      [{ stream: 'a', url: receiver.url, rateLimit: 2.5 }, 'field "rateLimit"'],
+      [{ stream: 'a', url: receiver.url, rateLimit: null }, 'field "rateLimit"'],
       [{ stream: 'a', url: receiver.url, headers: { 'webhook-id': 'x' } }, 'field "headers.webhook-id"'],
       [{ stream: 'a', url: receiver.url, policy: 'gosep' }, 'field "buffer"'],
     ];

@@ -231,4 +231,37 @@ describe('webhook delivery', () => {
       dir.cleanup();
     }
   });
+
+  it('paces attempts to the rate limit, concurrent ones too, and a PATCH changes or removes it', async () => {
+    const { herald, receiver } = await setup();
+    const id = await subscribe(herald, { stream: 'rl', url: receiver.url, rateLimit: 20, maxInFlight: 4 });
+    expect((await herald.request(`/subscriptions/${id}`)).json.rateLimit).toBe(20);
+    for (let n = 1; n <= 21; n++) await herald.publish('rl', { n });
+    await receiver.waitFor(21);
+    const paced = receiver.received.map((r) => r.at).sort((a, b) => a - b);
+    const gaps = paced.slice(1).map((at, i) => at - paced[i]!);
+    // 20 per second: one start every 50 ms (timer and clock granularity allowed for).
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(40);
+    expect(paced.at(-1)! - paced[0]!).toBeGreaterThanOrEqual(950);
+
+    const patched = await herald.json('PATCH', `/subscriptions/${id}`, { rateLimit: null });
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.json).not.toHaveProperty('rateLimit');
+    receiver.received.length = 0;
+    for (let n = 22; n <= 41; n++) await herald.publish('rl', { n });
+    await receiver.waitFor(20);
+    const free = receiver.received.map((r) => r.at).sort((a, b) => a - b);
+    // Paced at 20/s these 20 would span 950 ms.
+    expect(free.at(-1)! - free[0]!).toBeLessThan(700);
+  });
+
+  it('paces retries too', async () => {
+    const { herald, receiver } = await setup((_req, res, i) => void res.writeHead(i < 2 ? 503 : 200).end());
+    await subscribe(herald, { stream: 'rlr', url: receiver.url, rateLimit: 10, retrySchedule: [0, 0, 0] });
+    await herald.publish('rlr', { n: 1 });
+    await receiver.waitFor(3);
+    const [a, b, c] = receiver.received.map((r) => r.at);
+    expect(b! - a!).toBeGreaterThanOrEqual(90);
+    expect(c! - b!).toBeGreaterThanOrEqual(90);
+  });
 });

@@ -112,6 +112,7 @@ export interface Subscription {
   source: string;
   retrySchedule: number[];
   timeoutMs: number;
+  rateLimit?: number;
   status: LaneStatus;
 }
 

@@ -146,6 +146,7 @@ function EndpointPanel({ sub, attempts, reload }: { sub: Subscription; attempts:
         <dt>State</dt><dd data-testid="endpoint-state">{stateLabel(sub)}{sub.disabledReason ? ` (${sub.disabledReason})` : ''}</dd>
         <dt>Position / head</dt><dd>{sub.status.position} / {sub.status.head} (lag {sub.status.lag})</dd>
         <dt>Retries</dt><dd>{sub.retrySchedule.join(', ')} ms</dd>
+        {sub.rateLimit !== undefined && (<><dt>Rate limit</dt><dd>{sub.rateLimit} attempts/s</dd></>)}
         {sub.description && (<><dt>Description</dt><dd>{sub.description}</dd></>)}
       </dl>
       <div class="toolbar" role="toolbar" aria-label="Endpoint actions">

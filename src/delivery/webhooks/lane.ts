@@ -9,6 +9,7 @@ import { matchesFilter, type EventMatcher } from './filter.js';
 import type { LaneState, RetryState } from './laneState.js';
 import type { WebhookMetrics } from './metrics.js';
 import { buildRequest, isSuccess, signingKeys } from './request.js';
+import { Pacer } from './pacer.js';
 import { nextRetryDelay } from './retryPolicy.js';
 import type { AttemptOutcome, WebhookSender } from './sender.js';
 import type { Subscription } from './subscription.js';
@@ -71,6 +72,7 @@ export class DeliveryLane {
   private controller = new AbortController();
   private running: Promise<void> | undefined;
   private readonly wakeup = new Wakeup();
+  private readonly pacer = new Pacer();
   /** Seqs of main-line deliveries in flight. */
   private readonly inFlight = new Set<number>();
   private redrives: number[] = [];
@@ -362,6 +364,8 @@ export class DeliveryLane {
     for (;;) {
       const sub = this.sub;
       const guarded = sub.policy === 'durable';
+      // Paced before the breaker: an abort while waiting for a slot then holds no probe.
+      await this.pacer.wait(sub.rateLimit, signal);
       if (guarded) await this.breaker.acquire(signal);
       const now = Date.now();
       firstAttemptAt ??= now;

@@ -102,9 +102,11 @@ export class WebhookService {
     const lane = this.lane(id);
     const current = lane.subscription;
     this.assertEditable(current);
-    const { secret, ...fields } = patch;
+    const { secret, rateLimit, ...fields } = patch;
     const next: Subscription = { ...current, ...definedOnly(fields), updated: new Date().toISOString() };
     if (fields.filter !== undefined) next.filter = fields.filter;
+    if (rateLimit === null) delete next.rateLimit;
+    else if (rateLimit !== undefined) next.rateLimit = rateLimit;
     if (secret !== undefined) next.secrets = this.rotated(current, secret);
     this.assertPolicy(next);
     await this.replace(lane, next);
@@ -270,6 +272,7 @@ export class WebhookService {
     };
     if (input.description !== undefined) sub.description = input.description;
     if (input.buffer !== undefined) sub.buffer = input.buffer;
+    if (input.rateLimit !== undefined) sub.rateLimit = input.rateLimit;
     this.assertPolicy(sub);
     return sub;
   }

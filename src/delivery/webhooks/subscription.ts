@@ -19,6 +19,8 @@ export interface Subscription {
   disabledReason?: string;
   /** Requests in flight at once: 1 (the default) delivers in strict stream order. */
   maxInFlight: number;
+  /** Attempts (retries included) started per second at most; none: as fast as the endpoint answers. */
+  rateLimit?: number;
   /** Time allowed per attempt, in ms. */
   timeoutMs: number;
   /** Delays between attempts, in ms; its length is the number of retries. */
@@ -91,12 +93,16 @@ const headersField = z.record(z.string(), z.string().max(4096)).superRefine((hea
   }
 });
 
+/** Attempts per second an endpoint takes at most. */
+const rateLimitField = z.number().int().min(1).max(100_000);
+
 /** The fields a caller may set, shared by the API (create, update) and the config list. */
 const settableFields = {
   url: urlField,
   description: z.string().max(1000).optional(),
   filter: z.object({ types: z.array(pattern).max(100).optional(), subjects: z.array(pattern).max(100).optional() }).strict().optional(),
   maxInFlight: z.number().int().min(1).max(1000).optional(),
+  rateLimit: rateLimitField.optional(),
   timeoutMs: z.number().int().min(100).max(300_000).optional(),
   retrySchedule: z.array(z.number().int().min(0).max(MAX_DAY_MS)).max(50).optional(),
   policy: z.enum(['durable', 'gosep']).optional(),
@@ -114,9 +120,12 @@ export const createSubscriptionSchema = z
   .object({ stream: streamField, secret: secretField.optional(), start: startField.optional(), ...settableFields })
   .strict();
 
-/** `PATCH /subscriptions/{id}`: every field optional; `secret` rotates (the old one keeps signing for the grace period). */
+/**
+ * `PATCH /subscriptions/{id}`: every field optional; `secret` rotates (the old one keeps signing
+ * for the grace period); `rateLimit: null` removes the limit.
+ */
 export const updateSubscriptionSchema = z
-  .object({ ...settableFields, url: urlField.optional(), secret: secretField.optional() })
+  .object({ ...settableFields, url: urlField.optional(), secret: secretField.optional(), rateLimit: rateLimitField.nullable().optional() })
   .strict();
 
 export type CreateSubscription = z.output<typeof createSubscriptionSchema>;
