@@ -35,5 +35,9 @@ describe('Pacer', () => {
     const waiting = pacer.wait(1, controller.signal);
     controller.abort();
     await expect(waiting).rejects.toThrow();
+    pacer.reset();
+    const started = performance.now();
+    await pacer.wait(1, new AbortController().signal);
+    expect(performance.now() - started).toBeLessThan(100);
   });
 });

@@ -8,8 +8,8 @@ import { CircuitBreaker, type BreakerState } from './circuitBreaker.js';
 import { matchesFilter, type EventMatcher } from './filter.js';
 import type { LaneState, RetryState } from './laneState.js';
 import type { WebhookMetrics } from './metrics.js';
-import { buildRequest, isSuccess, signingKeys } from './request.js';
 import { Pacer } from './pacer.js';
+import { buildRequest, isSuccess, signingKeys } from './request.js';
 import { nextRetryDelay } from './retryPolicy.js';
 import type { AttemptOutcome, WebhookSender } from './sender.js';
 import type { Subscription } from './subscription.js';
@@ -198,6 +198,7 @@ export class DeliveryLane {
     try {
       this.cursor = await this.state.position();
       this.page = [];
+      this.pacer.reset(); // the slots the last run's waiters took went with them
       this.redrives = (await this.state.deadLetters({ redriving: true, limit: 100_000 })).map((d) => d.seq);
       this.retries = await this.state.retries();
       while (!signal.aborted && this.sub.state === 'active') {

@@ -17,4 +17,9 @@ export class Pacer {
     this.nextSlot = slot + 1000 / perSecond;
     if (slot > now) await sleep(slot - now, undefined, { signal });
   }
+
+  /** Frees the slots taken so far: their callers have given up (the lane stopped). */
+  reset(): void {
+    this.nextSlot = 0;
+  }
 }
