@@ -108,6 +108,38 @@ describe('webhook subscriptions API', () => {
     expect((await herald.json('POST', '/subscriptions/nope/pause')).status).toBe(404);
   });
 
+  it('sends a signed test event on request, stores nothing and leaves the lane as it was', async () => {
+    const created = (await herald.json('POST', '/subscriptions', { stream: 'probe', url: receiver.url })).json;
+    const id = created.subscription.id as string;
+    await herald.json('POST', `/subscriptions/${id}/pause`); // a paused endpoint can be tested too
+    const sent = await herald.json('POST', `/subscriptions/${id}/test`);
+    expect(sent.status, sent.text).toBe(200);
+    expect(sent.json).toMatchObject({ delivered: true, status: 200 });
+    expect(sent.json.latencyMs).toBeGreaterThan(0);
+    expect(receiver.received).toHaveLength(1);
+    const [r] = receiver.received;
+    expect(r!.headers).toMatchObject({ 'webhook-id': sent.json.eventId, 'herald-type': 'herald.test', 'herald-seq': '0', 'herald-stream': 'probe' });
+    const verified = new Webhook(created.secret).verify(r!.body.toString(), r!.headers as Record<string, string>) as { type: string; subscription: string };
+    expect(verified).toMatchObject({ type: 'herald.test', subscription: id });
+
+    expect((await herald.request('/streams/probe')).status).toBe(404); // nothing was published
+    expect((await herald.request(`/subscriptions/${id}/attempts`)).json.attempts).toEqual([]);
+    expect((await herald.request(`/subscriptions/${id}`)).json).toMatchObject({ state: 'paused', status: { position: 0, delivered: 0 } });
+
+    receiver.behave(answer(500, 'not today'));
+    const failed = await herald.json('POST', `/subscriptions/${id}/test`);
+    expect(failed.json).toMatchObject({ delivered: false, status: 500, response: 'not today' });
+    expect(failed.json.eventId).not.toBe(sent.json.eventId);
+
+    const closed = await startReceiver();
+    await closed.close();
+    const unreachable = (await herald.json('POST', '/subscriptions', { stream: 'probe', url: closed.url })).json.subscription.id as string;
+    const refused = await herald.json('POST', `/subscriptions/${unreachable}/test`);
+    expect(refused.json).toMatchObject({ delivered: false });
+    expect(refused.json.error).toContain('ECONNREFUSED');
+    expect((await herald.json('POST', '/subscriptions/nope/test')).status).toBe(404);
+  });
+
   it('delivers only events matching the type and subject filters', async () => {
     await herald.json('POST', '/subscriptions', { stream: 'f', url: receiver.url, filter: { types: ['order.*'], subjects: ['eu-*'] } });
     await herald.publish('f', { n: 1 }, { 'ce-type': 'order.created', 'ce-subject': 'eu-1' });

@@ -7,7 +7,8 @@ import type { AttemptRecord } from './attempts.js';
 import { DeliveryLane, type LaneStatus } from './lane.js';
 import { LaneState, type DeadLetter } from './laneState.js';
 import { WebhookMetrics } from './metrics.js';
-import { WebhookSender } from './sender.js';
+import { buildRequest, isSuccess, signingKeys } from './request.js';
+import { WebhookSender, type AttemptOutcome } from './sender.js';
 import { generateSecret } from './signature.js';
 import {
   publicView,
@@ -21,6 +22,20 @@ import { configuredSubscriptions, type DeclaredSubscription } from './declared.j
 const SUBSCRIPTIONS = 'webhook-subscriptions';
 
 export type SubscriptionView = ReturnType<typeof publicView> & { status: LaneStatus };
+
+/** The type of the events `sendTest` sends. */
+export const TEST_EVENT_TYPE = 'herald.test';
+
+/** What a test delivery came to. */
+export interface TestDelivery {
+  eventId: string;
+  delivered: boolean;
+  status?: number;
+  error?: string;
+  latencyMs: number;
+  /** The start of the response body. */
+  response?: string;
+}
 
 /**
  * Webhook subscriptions and their delivery lanes: the subscriptions are kept in the store (those
@@ -139,6 +154,24 @@ export class WebhookService {
     await this.save(next);
     lane.update(next);
     return this.view(next);
+  }
+
+  /**
+   * Sends one signed test event (type `herald.test`, seq 0) to the endpoint now, whatever its
+   * state: nothing is stored, and the lane's position, retries, breaker and history stay as they
+   * are. For checking an endpoint and its signature check before (or without) real traffic.
+   */
+  async sendTest(id: string): Promise<TestDelivery> {
+    const sub = this.lane(id).subscription;
+    const now = Date.now();
+    const time = new Date(now).toISOString();
+    const eventId = randomUUID();
+    const data = Buffer.from(JSON.stringify({ type: TEST_EVENT_TYPE, subscription: sub.id, stream: sub.stream, time }));
+    const event = { stream: sub.stream, seq: 0, id: eventId, type: TEST_EVENT_TYPE, time, contentType: 'application/json', data };
+    // The request's own deadline (the subscription's timeoutMs) bounds it; nothing cancels it early.
+    const outcome: AttemptOutcome = await this.sender.send(buildRequest(sub, event, signingKeys(sub, now), now), new AbortController().signal);
+    const { body, ...rest } = outcome;
+    return { eventId, delivered: isSuccess(sub, outcome.status), ...rest, ...(body ? { response: body } : {}) };
   }
 
   attempts(id: string, limit?: number): AttemptRecord[] {

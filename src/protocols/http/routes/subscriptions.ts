@@ -126,6 +126,26 @@ export function subscriptionRoutes(app: FastifyInstance, ctx: HttpContext): void
     return json(await webhooks.rotateSecret(request.params.id));
   });
 
+  app.post<{ Params: IdParams }>('/subscriptions/:id/test', {
+    config: { access: 'token' },
+    schema: {
+      summary: 'Send one signed test event (type herald.test, seq 0) to the endpoint now; nothing is stored and the lane is untouched',
+      params: idParams,
+      response: {
+        200: {
+          type: 'object',
+          required: ['eventId', 'delivered', 'latencyMs'],
+          properties: { eventId: { type: 'string' }, delivered: { type: 'boolean' }, status: { type: 'integer' }, error: { type: 'string' }, latencyMs: { type: 'number' }, response: { type: 'string' } },
+        },
+        ...errorResponses(401, 403, 404),
+      },
+    },
+  }, async (request, reply) => {
+    subscription(request, 'admin');
+    reply.header('content-type', JSON_CONTENT_TYPE);
+    return json(await webhooks.sendTest(request.params.id));
+  });
+
   app.get<{ Params: IdParams; Querystring: { limit?: number } }>('/subscriptions/:id/attempts', {
     config: { access: 'token' },
     schema: { summary: 'Recent delivery attempts, newest first (time, seq, status, latency, error)', params: idParams, querystring: limitQuery, response: { 200: { type: 'object', required: ['attempts'], properties: { attempts: { type: 'array', items: { type: 'object', additionalProperties: true } } } }, ...errorResponses(400, 401, 403, 404) } },
