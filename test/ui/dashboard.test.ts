@@ -100,6 +100,10 @@ describe('the dashboard', () => {
     await receiver.waitFor(1);
     await expect.poll(() => page.getByTestId('attempts-table').textContent(), { timeout: 10_000 }).toContain('delivered');
     expect(await page.getByTestId('attempts-table').textContent()).toContain('200');
+    // A test event goes out at once and is reported, not stored.
+    await page.getByRole('button', { name: 'Send test event' }).click();
+    await expect.poll(() => page.getByTestId('test-result').textContent(), { timeout: 10_000 }).toMatch(/^Test event delivered: HTTP 200 in \d+ ms$/);
+    expect(receiver.received.at(-1)!.headers['herald-type']).toBe('herald.test');
   });
 
   it('shows the breaker open and the dead letters when the receiver fails, and delivers them on redrive', async () => {

@@ -116,6 +116,16 @@ export interface Subscription {
   status: LaneStatus;
 }
 
+/** `POST /subscriptions/{id}/test`. */
+export interface TestDelivery {
+  eventId: string;
+  delivered: boolean;
+  status?: number;
+  error?: string;
+  latencyMs: number;
+  response?: string;
+}
+
 export interface Attempt {
   time: string;
   seq: number;

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, enc, type Attempt, type DeadLetter, type Subscription } from './api.js';
+import { api, ApiError, enc, type Attempt, type DeadLetter, type Subscription, type TestDelivery } from './api.js';
 import { usePoll } from './usePoll.js';
 
 const POLL_MS = 1000;
@@ -131,7 +131,13 @@ function EndpointPanel({ sub, attempts, reload }: { sub: Subscription; attempts:
   });
   const [edit, setEdit] = useState<{ url: string; description: string } | undefined>(undefined);
   const [replay, setReplay] = useState('');
+  const [tested, setTested] = useState<string | undefined>(undefined);
   const post = (path: string, body?: unknown) => () => api('POST', `/subscriptions/${enc(sub.id)}${path}`, body);
+  const sendTest = async (): Promise<void> => {
+    setTested(undefined);
+    const r = await api<TestDelivery>('POST', `/subscriptions/${enc(sub.id)}/test`);
+    setTested(`Test event ${r.delivered ? 'delivered' : 'not delivered'}: ${r.status !== undefined ? `HTTP ${r.status}` : (r.error ?? 'no answer')} in ${Math.round(r.latencyMs)} ms`);
+  };
   const doReplay = (e: Event): void => {
     e.preventDefault();
     const v = replay.trim();
@@ -151,11 +157,13 @@ function EndpointPanel({ sub, attempts, reload }: { sub: Subscription; attempts:
       </dl>
       <div class="toolbar" role="toolbar" aria-label="Endpoint actions">
         {sub.state === 'active' ? <button type="button" disabled={busy} onClick={() => void run(post('/pause'))}>Pause</button> : <button type="button" disabled={busy} onClick={() => void run(post('/resume'))}>Resume</button>}
+        <button type="button" disabled={busy} onClick={() => void run(sendTest)}>Send test event</button>
         <button type="button" disabled={busy || sub.source !== 'api'} onClick={() => setEdit({ url: sub.url, description: sub.description ?? '' })}>Edit</button>
         <button type="button" class="danger" disabled={busy || sub.source !== 'api'} onClick={() => { if (confirm(`Delete endpoint ${sub.id}? Its position and dead letters go with it.`)) void run(async () => { await api('DELETE', `/subscriptions/${enc(sub.id)}`); location.hash = '#/webhooks'; }); }}>Delete</button>
         <a href="#/webhooks">Back to the list / new endpoint</a>
       </div>
       {error && <p role="alert">{error}</p>}
+      {tested && <p role="status" data-testid="test-result">{tested}</p>}
       {edit && (
         <form class="inline-form" onSubmit={(e) => { e.preventDefault(); void run(async () => { await api('PATCH', `/subscriptions/${enc(sub.id)}`, { url: edit.url, description: edit.description }); setEdit(undefined); }); }} aria-label="Edit endpoint">
           <label for="edit-url">Endpoint URL</label>
