@@ -8,7 +8,7 @@ import { DeliveryLane, type LaneStatus } from './lane.js';
 import { LaneState, type DeadLetter } from './laneState.js';
 import { WebhookMetrics } from './metrics.js';
 import { buildRequest, isSuccess, signingKeys } from './request.js';
-import { WebhookSender, type AttemptOutcome } from './sender.js';
+import { WebhookSender } from './sender.js';
 import { generateSecret } from './signature.js';
 import {
   publicView,
@@ -169,9 +169,15 @@ export class WebhookService {
     const data = Buffer.from(JSON.stringify({ type: TEST_EVENT_TYPE, subscription: sub.id, stream: sub.stream, time }));
     const event = { stream: sub.stream, seq: 0, id: eventId, type: TEST_EVENT_TYPE, time, contentType: 'application/json', data };
     // The request's own deadline (the subscription's timeoutMs) bounds it; nothing cancels it early.
-    const outcome: AttemptOutcome = await this.sender.send(buildRequest(sub, event, signingKeys(sub, now), now), new AbortController().signal);
-    const { body, ...rest } = outcome;
-    return { eventId, delivered: isSuccess(sub, outcome.status), ...rest, ...(body ? { response: body } : {}) };
+    const { status, error, latencyMs, body } = await this.sender.send(buildRequest(sub, event, signingKeys(sub, now), now), new AbortController().signal);
+    return {
+      eventId,
+      delivered: isSuccess(sub, status),
+      ...(status !== undefined ? { status } : {}),
+      ...(error !== undefined ? { error } : {}),
+      latencyMs,
+      ...(body ? { response: body } : {}),
+    };
   }
 
   attempts(id: string, limit?: number): AttemptRecord[] {
