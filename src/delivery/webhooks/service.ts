@@ -24,7 +24,7 @@ const SUBSCRIPTIONS = 'webhook-subscriptions';
 export type SubscriptionView = ReturnType<typeof publicView> & { status: LaneStatus };
 
 /** The type of the events `sendTest` sends. */
-export const TEST_EVENT_TYPE = 'herald.test';
+const TEST_EVENT_TYPE = 'herald.test';
 
 /** What a test delivery came to. */
 export interface TestDelivery {
