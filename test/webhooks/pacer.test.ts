@@ -25,7 +25,8 @@ describe('Pacer', () => {
     );
     expect(order).toEqual([0, 1, 2, 3, 4]);
     // 50 per second: slots at 0, 20, 40, 60, 80 ms.
-    times.forEach((t, i) => expect(t).toBeGreaterThanOrEqual(i * 20 - 2));
+    // Timers run on a millisecond clock and may fire up to a millisecond early.
+    times.forEach((t, i) => expect(t).toBeGreaterThanOrEqual(i * 20 - 3));
   });
 
   it('stops waiting when the lane stops', async () => {
