@@ -10,7 +10,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runHarness, type HarnessReport } from './followermaze/harness.js';
 import { benchDir, repoDir, report, round, startProcess, stopProcess, type Row } from './lib.js';
-import { cpuSeconds, statusBytes } from './proc.js';
+import { cpuSince, statusBytes } from './proc.js';
 import { metric } from './servers.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
@@ -75,7 +75,7 @@ interface Measured {
 }
 
 async function measure(target: Target, events: number, verify: boolean, avgFollowers = 10): Promise<Measured> {
-  const cpu0 = cpuSeconds(target.pid);
+  const spent = cpuSince([target.pid]);
   const own0 = process.cpuUsage();
   const run = await runHarness({
     eventPort: target.eventPort,
@@ -90,7 +90,7 @@ async function measure(target: Target, events: number, verify: boolean, avgFollo
     ...(target.httpUrl !== undefined ? { ready: registrations(target.httpUrl) } : {}),
   });
   const own = process.cpuUsage(own0);
-  return { run, load: loadavg()[0]!, serverCpu: cpuSeconds(target.pid) - cpu0, harnessCpu: (own.user + own.system) / 1e6, rss: round(statusBytes(target.pid, 'VmRSS') / 1024 / 1024, 1) };
+  return { run, load: loadavg()[0]!, serverCpu: spent()[0]!, harnessCpu: (own.user + own.system) / 1e6, rss: round(statusBytes(target.pid, 'VmRSS') / 1024 / 1024, 1) };
 }
 
 function row(label: string, m: Measured): Row {

@@ -8,7 +8,7 @@
  */
 import autocannon from 'autocannon';
 import { report, round } from './lib.js';
-import { cpuSeconds } from './proc.js';
+import { cpuSince } from './proc.js';
 import { metric, startBareHttp, startHerald, type RunningTarget } from './servers.js';
 
 const CONNECTIONS = 64;
@@ -35,9 +35,9 @@ const targets: Array<{ name: string; server: RunningTarget; results: autocannon.
 for (const t of targets) await load(t.server.url, 2); // warm-up
 for (let r = 0; r < ROUNDS; r++) {
   for (const t of targets) {
-    const before = cpuSeconds(t.server.child.pid!);
+    const spent = cpuSince([t.server.child.pid!]);
     t.results.push(await load(t.server.url, SECONDS));
-    t.cpuSeconds += cpuSeconds(t.server.child.pid!) - before;
+    t.cpuSeconds += spent()[0]!;
   }
 }
 const [bare, lmdb, memory] = targets as [(typeof targets)[number], (typeof targets)[number], (typeof targets)[number]];

@@ -10,6 +10,12 @@ export function statusBytes(pid: number, field: MemoryField): number {
   return kb === undefined ? NaN : Number(kb) * 1024;
 }
 
+/** Starts counting processes' CPU time: the returned function gives each one's CPU seconds since. */
+export function cpuSince(pids: number[]): () => number[] {
+  const before = pids.map(cpuSeconds);
+  return () => pids.map((pid, i) => cpuSeconds(pid) - before[i]!);
+}
+
 /** CPU seconds (user + system) a process has used so far. */
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');

@@ -15,7 +15,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { benchDir, report, round, startProcess, stopProcess, type Row } from './lib.js';
-import { cpuSeconds, statusBytes } from './proc.js';
+import { cpuSince, statusBytes } from './proc.js';
 import { startHerald } from './servers.js';
 
 const COUNTS = (process.env.BENCH_CONNECTIONS ?? '1000,10000').split(',').map(Number);
@@ -100,7 +100,7 @@ async function runCase(name: Target['name'], n: number): Promise<Row & { deliver
     // Fixed rate.
     await ask(client, { cmd: 'reset' });
     const total = RATE * FIXED_SECONDS;
-    const cpuBefore = [cpuSeconds(target.pid), cpuSeconds(client.pid!)];
+    const spent = cpuSince([target.pid, client.pid!]);
     const start = performance.now();
     for (let i = 0; i < total; i++) {
       const due = start + (i * 1000) / RATE;
@@ -109,7 +109,7 @@ async function runCase(name: Target['name'], n: number): Promise<Row & { deliver
       void publish(target);
     }
     const fixedSeconds = (performance.now() - start) / 1000;
-    const cpu = [cpuSeconds(target.pid) - cpuBefore[0]!, cpuSeconds(client.pid!) - cpuBefore[1]!].map((c) => `${Math.round((100 * c) / fixedSeconds)}%`);
+    const cpu = spent().map((c) => `${Math.round((100 * c) / fixedSeconds)}%`);
     // Let the backlog drain (up to 30 s) so it does not spill into the burst.
     let fixed = await ask(client, { cmd: 'stats' });
     for (let waited = 0, stable = 0; fixed.deliveries < total * n && stable < 3 && waited < 30_000; waited += 500) {

@@ -8,7 +8,7 @@
  */
 import autocannon from 'autocannon';
 import { report, round } from './lib.js';
-import { cpuSeconds } from './proc.js';
+import { cpuSince } from './proc.js';
 import { startHerald } from './servers.js';
 import { publishMany, startReceivers, subscribe, timeUntil } from './webhooks.js';
 
@@ -24,20 +24,13 @@ const signedHeaders = {
   'webhook-signature': 'v1,' + 'A'.repeat(44),
 };
 
-/** Starts counting the CPU time of processes; the returned function gives each one's µs per item. */
-function cpuMeter(pids: number[]): (items: number) => number[] {
-  const before = pids.map(cpuSeconds);
-  return (items) => pids.map((pid, i) => ((cpuSeconds(pid) - before[i]!) * 1e6) / items);
-}
-
 /** The receivers' rate under autocannon, and their CPU per request. */
 async function ceiling(url: string, connections: number): Promise<{ rate: number; receiverMicros: number }> {
   const run = (duration: number) => autocannon({ url, method: 'POST', headers: signedHeaders, body: sample, connections, duration });
   await run(1);
-  const meter = cpuMeter([receivers.pid]);
+  const spent = cpuSince([receivers.pid]);
   const result = await run(SECONDS);
-  const [receiverMicros] = meter(result.requests.total);
-  return { rate: result.requests.average, receiverMicros: receiverMicros! };
+  return { rate: result.requests.average, receiverMicros: (spent()[0]! * 1e6) / result.requests.total };
 }
 
 const receivers = await startReceivers(ENDPOINTS);
@@ -51,10 +44,10 @@ await publishMany(herald.url, 'wh', EVENTS);
 async function deliver(urls: string[], roundNo: number): Promise<{ rate: number; outOfOrder: number; heraldMicros: number; receiverMicros: number }> {
   await receivers.reset();
   const ids: string[] = [];
-  const meter = cpuMeter([herald.child.pid!, receivers.pid]);
+  const spent = cpuSince([herald.child.pid!, receivers.pid]);
   for (const url of urls) ids.push(await subscribe(herald.url, { stream: 'wh', url: `${url}?round=${roundNo}&lanes=${urls.length}`, start: 'earliest' }));
   const seconds = await timeUntil(async () => (await receivers.counts()).counts.slice(0, urls.length).every((c) => c >= EVENTS));
-  const [heraldMicros, receiverMicros] = meter(EVENTS * urls.length);
+  const [heraldMicros, receiverMicros] = spent().map((s) => (s * 1e6) / (EVENTS * urls.length));
   const outOfOrder = (await receivers.counts()).outOfOrder.reduce((a, b) => a + b, 0);
   for (const id of ids) await fetch(`${herald.url}/subscriptions/${id}`, { method: 'DELETE' });
   await receivers.reset();

@@ -16,6 +16,9 @@ describe('webhook delivery', () => {
     open.push(herald);
     return { herald, receiver };
   }
+  /** When each attempt of a subscription started, in order (from the attempts API). */
+  const attemptStarts = async (herald: TestHerald, id: string): Promise<number[]> =>
+    ((await herald.request(`/subscriptions/${id}/attempts`)).json.attempts as Array<{ time: string }>).map((a) => Date.parse(a.time)).sort((a, b) => a - b);
   const subscribe = async (herald: TestHerald, body: Record<string, unknown>): Promise<string> => {
     const res = await herald.json('POST', '/subscriptions', body);
     expect(res.status, res.text).toBe(201);
@@ -240,8 +243,7 @@ describe('webhook delivery', () => {
     await receiver.waitFor(21);
     // 20 per second: the 21 attempts take start slots 50 ms apart, 1 s from first to last. (Each
     // starts at its slot or, on a busy machine, later: only the first one's delay shortens this.)
-    const starts = async (): Promise<number[]> => ((await herald.request(`/subscriptions/${id}/attempts`)).json.attempts as Array<{ time: string }>).map((a) => Date.parse(a.time)).sort((a, b) => a - b);
-    const paced = await starts();
+    const paced = await attemptStarts(herald, id);
     expect(paced).toHaveLength(21);
     expect(paced.at(-1)! - paced[0]!).toBeGreaterThanOrEqual(900);
 
@@ -250,7 +252,7 @@ describe('webhook delivery', () => {
     expect(patched.json).not.toHaveProperty('rateLimit');
     for (let n = 22; n <= 41; n++) await herald.publish('rl', { n });
     await receiver.waitFor(41);
-    const free = (await starts()).slice(-20);
+    const free = (await attemptStarts(herald, id)).slice(-20);
     // Paced at 20/s these 20 would span 950 ms.
     expect(free.at(-1)! - free[0]!).toBeLessThan(950);
   });
@@ -260,7 +262,7 @@ describe('webhook delivery', () => {
     const id = await subscribe(herald, { stream: 'rlr', url: receiver.url, rateLimit: 10, retrySchedule: [0, 0, 0] });
     await herald.publish('rlr', { n: 1 });
     await receiver.waitFor(3);
-    const starts = ((await herald.request(`/subscriptions/${id}/attempts`)).json.attempts as Array<{ time: string }>).map((a) => Date.parse(a.time)).sort((a, b) => a - b);
+    const starts = await attemptStarts(herald, id);
     expect(starts).toHaveLength(3);
     expect(starts[2]! - starts[0]!).toBeGreaterThanOrEqual(180); // slots 100 ms apart
   });
