@@ -180,7 +180,8 @@ describe('parseRequest and the bodies', () => {
           expect(parsed!.bodyStart).toBe(NONE);
           return;
         }
-        expect(JSON.parse(line.subarray(parsed!.bodyStart, parsed!.bodyEnd).toString())).toEqual(expected.body);
+        // Compared as JSON carries it: the line holds JSON.stringify(value), which writes -0 as 0.
+        expect(JSON.parse(line.subarray(parsed!.bodyStart, parsed!.bodyEnd).toString())).toEqual(JSON.parse(JSON.stringify(expected.body)));
       }),
       { numRuns: 3000 },
     );
