@@ -72,6 +72,8 @@ describe('webhook subscriptions API', () => {
       [{ stream: 'a', url: receiver.url, rateLimit: 0 }, 'field "rateLimit"'],
       [{ stream: 'a', url: receiver.url, rateLimit: 2.5 }, 'field "rateLimit"'],
       [{ stream: 'a', url: receiver.url, rateLimit: null }, 'field "rateLimit"'],
+      [{ stream: 'a', url: receiver.url, pipelining: 0 }, 'field "pipelining"'],
+      [{ stream: 'a', url: receiver.url, pipelining: 65 }, 'field "pipelining"'],
       [{ stream: 'a', url: receiver.url, headers: { 'webhook-id': 'x' } }, 'field "headers.webhook-id"'],
       [{ stream: 'a', url: receiver.url, policy: 'gosep' }, 'field "buffer"'],
     ];

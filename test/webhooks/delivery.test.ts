@@ -182,6 +182,33 @@ describe('webhook delivery', () => {
     await eventually(async () => (await herald.request(`/subscriptions/${id}`)).json.status.position === 20, 5000, 'position 20');
   });
 
+  it('pipelines N in flight on one connection, in stream order, and retries a failure', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const { herald, receiver } = await setup((_req, res, i) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        res.writeHead(i === 10 ? 500 : 200).end();
+      }, 20);
+    });
+    const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ n: i + 1 })).join('\n');
+    expect((await herald.request('/streams/pipe/events', { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: lines })).status).toBe(201);
+    const id = await subscribe(herald, { stream: 'pipe', url: receiver.url, maxInFlight: 8, pipelining: 8, retrySchedule: [30], start: 'earliest' });
+    await receiver.waitFor(41);
+    await eventually(async () => (await herald.request(`/subscriptions/${id}`)).json.status.position === 40, 5000, 'position 40');
+    // Eight requests were waiting at the receiver at once, all on one connection.
+    expect(peak).toBe(8);
+    expect(receiver.connections()).toBe(1);
+    const order = receiver.received.map(nOf);
+    // First sent in stream order; the one answered 500 came once more.
+    expect(order.filter((n, i) => order.indexOf(n) === i)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(order.filter((n) => n === 11)).toHaveLength(2);
+    expect(order).toHaveLength(41);
+    expect((await herald.request(`/subscriptions/${id}`)).json.pipelining).toBe(8);
+  });
+
   it('replays from a seq and from a time', async () => {
     const { herald, receiver } = await setup();
     const id = await subscribe(herald, { stream: 'rp', url: receiver.url });

@@ -22,6 +22,7 @@ describe('subscription input fuzzing', () => {
       secret: fc.oneof(fc.string({ maxLength: 40 }), fc.constant('whsec_' + Buffer.alloc(32, 3).toString('base64'))),
       maxInFlight: fc.oneof(fc.integer({ min: -5, max: 2000 }), field),
       rateLimit: fc.oneof(fc.integer({ min: -5, max: 200_000 }), fc.double(), field),
+      pipelining: fc.oneof(fc.integer({ min: -2, max: 100 }), field),
       retrySchedule: fc.oneof(fc.array(fc.integer({ min: -10, max: 100_000_000 }), { maxLength: 4 }), field),
       filter: fc.oneof(fc.record({ types: fc.array(fc.string({ maxLength: 10 }), { maxLength: 3 }) }, { requiredKeys: [] }), field),
       headers: fc.oneof(fc.dictionary(fc.string({ maxLength: 10 }), fc.string({ maxLength: 10 }), { maxKeys: 3 }), field),

@@ -21,6 +21,8 @@ export interface Receiver {
   url: string;
   port: number;
   received: Received[];
+  /** TCP connections accepted so far. */
+  connections(): number;
   behave(b: Behaviour): void;
   /** Resolves once `n` requests have arrived (all of them, failures included). */
   waitFor(n: number, timeoutMs?: number): Promise<void>;
@@ -47,12 +49,15 @@ export async function startReceiver(behaviour: Behaviour = answer(200), port = 0
     });
   });
   server.keepAliveTimeout = 60_000;
+  let connections = 0;
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const actual = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${actual}/hook`,
     port: actual,
     received,
+    connections: () => connections,
     behave: (b) => (current = b),
     waitFor(n, timeoutMs = 10_000) {
       if (received.length >= n) return Promise.resolve();

@@ -212,3 +212,77 @@ describe('the webhook HTTP/1.1 client', () => {
     await expect(client().request(post(`http://127.0.0.1:${port}/`))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 });
+
+/** The request bodies (`{"i":N}`) in what a raw server received so far. */
+const bodiesIn = (text: string): string[] => [...text.matchAll(/\r\n\r\n(\{"i":\d+\})/g)].map((m) => m[1]!);
+const ok = (body: string, extra = ''): string => `HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n${extra}\r\n${body}`;
+
+describe('HTTP/1.1 pipelining in the webhook client', () => {
+  it('sends up to `pipelining` requests on one connection before the first answer, and matches the answers in order', async () => {
+    const texts = new Map<Socket, string>();
+    const srv = await rawServer((socket, data) => {
+      const text = (texts.get(socket) ?? '') + data;
+      texts.set(socket, text);
+      const bodies = bodiesIn(text);
+      // Nothing is answered before all eight are there: without pipelining this would hang.
+      if (bodies.length === 8) socket.write(bodies.map((b) => ok(`echo ${b}`)).join(''));
+    });
+    const c = client();
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => c.request(post(srv.url, `{"i":${i}}`, { pipelining: 8 }))));
+    expect(answers.map((a) => a.body.toString())).toEqual(Array.from({ length: 8 }, (_, i) => `echo {"i":${i}}`));
+    expect(srv.connections()).toBe(1);
+  });
+
+  it('sends the requests behind an answer that closes the connection again, on a new one', async () => {
+    let first = true;
+    const texts = new Map<Socket, string>();
+    const srv = await rawServer((socket, data) => {
+      const text = (texts.get(socket) ?? '') + data;
+      texts.set(socket, text);
+      const bodies = bodiesIn(text);
+      if (first && bodies.length === 3) {
+        first = false;
+        socket.end(ok('bye', 'connection: close\r\n')); // answers the first only
+      } else if (!first) socket.write(bodiesIn(data).map((b) => ok(b)).join(''));
+    });
+    const c = client();
+    const answers = await Promise.all([0, 1, 2].map((i) => c.request(post(srv.url, `{"i":${i}}`, { pipelining: 4 }))));
+    expect(answers.map((a) => a.body.toString())).toEqual(['bye', '{"i":1}', '{"i":2}']);
+    expect(srv.connections()).toBe(2);
+  });
+
+  it('fails a pipelined request past its deadline and sends the ones behind it again', async () => {
+    let first = true;
+    const srv = await rawServer((socket, data) => {
+      if (first) {
+        if (bodiesIn(data).length > 0) first = false; // the first connection never answers
+        return;
+      }
+      socket.write(bodiesIn(data).map((b) => ok(b)).join(''));
+    });
+    const c = client();
+    const slow = c.request(post(srv.url, '{"i":0}', { pipelining: 4, timeoutMs: 100 }));
+    const behind = [1, 2].map((i) => c.request(post(srv.url, `{"i":${i}}`, { pipelining: 4 })));
+    await expect(slow).rejects.toThrow('timed out after 100 ms');
+    expect((await Promise.all(behind)).map((a) => a.body.toString())).toEqual(['{"i":1}', '{"i":2}']);
+    expect(srv.connections()).toBe(2);
+  });
+
+  it('never queues a request without pipelining behind others', async () => {
+    const held: Array<() => void> = [];
+    const srv = await httpServer((req, res) => {
+      req.resume();
+      held.push(() => res.end('ok'));
+    });
+    const c = client();
+    const pipelined = [0, 1, 2].map((i) => c.request(post(srv.url, `{"i":${i}}`, { pipelining: 4 })));
+    await new Promise((r) => setTimeout(r, 50));
+    const alone = c.request(post(srv.url, '{"i":9}'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(srv.connections()).toBe(2);
+    while (held.length < 4) await new Promise((r) => setTimeout(r, 10));
+    for (const answer of held) answer();
+    await Promise.all([...pipelined, alone]);
+  });
+});
+

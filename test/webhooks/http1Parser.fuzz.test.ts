@@ -71,6 +71,37 @@ describe('HTTP/1.1 response parser fuzzing', () => {
     );
   });
 
+  it('splits pipelined responses cut at any points into each response, in order', () => {
+    const kept = response.filter((r) => r.framing !== 'close'); // only the last may end with the connection
+    fc.assert(
+      fc.property(fc.array(kept, { minLength: 1, maxLength: 4 }), response, fc.array(fc.nat(), { maxLength: 12 }), (firsts, last, cuts) => {
+        const models = [...firsts, last];
+        const bytes = Buffer.concat(models.map(serialize));
+        const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+        // What the connection does: the bytes after one response go to the next one's parser.
+        const results: ParsedResponse[] = [];
+        let parser = new ResponseParser(LIMITS);
+        let from = 0;
+        for (const to of [...points, bytes.length]) {
+          let data: Buffer | undefined = bytes.subarray(from, to);
+          from = to;
+          while (data !== undefined && data.length > 0) {
+            const result = parser.feed(data);
+            if (result === undefined) break;
+            results.push(result);
+            data = parser.rest;
+            parser = new ResponseParser(LIMITS);
+          }
+        }
+        if (results.length < models.length) results.push(parser.end());
+        expect(results.map((r) => r.status)).toEqual(models.map((m) => m.status));
+        expect(results.map((r) => r.bodyBytes)).toEqual(models.map((m) => m.body.length));
+        results.forEach((r, i) => expect([...r.body]).toEqual([...models[i]!.body.subarray(0, LIMITS.keepBodyBytes)]));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('stops at maxBodyBytes whatever the framing', () => {
     fc.assert(
       fc.property(fc.constantFrom<Framing>('length', 'chunked', 'close'), fc.integer({ min: 4097, max: 20_000 }), (framing, size) => {

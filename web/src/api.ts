@@ -112,7 +112,9 @@ export interface Subscription {
   source: string;
   retrySchedule: number[];
   timeoutMs: number;
+  maxInFlight: number;
   rateLimit?: number;
+  pipelining?: number;
   status: LaneStatus;
 }
 

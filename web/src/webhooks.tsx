@@ -153,6 +153,7 @@ function EndpointPanel({ sub, attempts, reload }: { sub: Subscription; attempts:
         <dt>Position / head</dt><dd>{sub.status.position} / {sub.status.head} (lag {sub.status.lag})</dd>
         <dt>Retries</dt><dd>{sub.retrySchedule.join(', ')} ms</dd>
         {sub.rateLimit !== undefined && (<><dt>Rate limit</dt><dd>{sub.rateLimit} attempts/s</dd></>)}
+        {sub.maxInFlight > 1 && (<><dt>In flight</dt><dd>{sub.maxInFlight} at most{(sub.pipelining ?? 1) > 1 ? `, up to ${sub.pipelining} pipelined per connection` : ''}</dd></>)}
         {sub.description && (<><dt>Description</dt><dd>{sub.description}</dd></>)}
       </dl>
       <div class="toolbar" role="toolbar" aria-label="Endpoint actions">

@@ -36,6 +36,7 @@ const configSubscription = z
     filter: z.object({ types: z.array(z.string()).optional(), subjects: z.array(z.string()).optional() }).strict().optional(),
     maxInFlight: z.number().int().optional(),
     rateLimit: z.number().int().optional(),
+    pipelining: z.number().int().optional(),
     timeoutMs: z.number().int().optional(),
     retrySchedule: z.array(z.number().int()).optional(),
     policy: z.enum(['durable', 'gosep']).optional(),
@@ -49,6 +50,6 @@ const configSubscription = z
 export const subscriptionsSection = z
   .array(configSubscription)
   .default([])
-  .describe('Webhook subscriptions defined in config: {id, stream, url, secret|secretEnv, filter, maxInFlight, rateLimit, timeoutMs, retrySchedule, policy, buffer, headers, start}. The API cannot edit or delete them.');
+  .describe('Webhook subscriptions defined in config: {id, stream, url, secret|secretEnv, filter, maxInFlight, rateLimit, pipelining, timeoutMs, retrySchedule, policy, buffer, headers, start}. The API cannot edit or delete them.');
 
 export type ConfigSubscription = z.output<typeof configSubscription>;

@@ -47,7 +47,7 @@ export function buildRequest(sub: Subscription, event: StoredEvent, keys: Buffer
     }
     headers['user-agent'] ??= 'Go-http-client/1.1';
     headers['x-wsq-id'] = event.id;
-    return { url: sub.url, method: event.headers?.[METHOD_HEADER] ?? 'POST', headers, body: event.data, timeoutMs: sub.timeoutMs };
+    return { url: sub.url, method: event.headers?.[METHOD_HEADER] ?? 'POST', headers, body: event.data, timeoutMs: sub.timeoutMs, pipelining: sub.pipelining ?? 1 };
   }
   const timestamp = Math.floor(now / 1000);
   return {
@@ -66,6 +66,7 @@ export function buildRequest(sub: Subscription, event: StoredEvent, keys: Buffer
     },
     body: event.data,
     timeoutMs: sub.timeoutMs,
+    pipelining: sub.pipelining ?? 1,
   };
 }
 

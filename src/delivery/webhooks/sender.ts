@@ -8,6 +8,8 @@ export interface DeliveryRequest {
   headers: Record<string, string | string[]>;
   body: Uint8Array;
   timeoutMs: number;
+  /** Requests the connection may carry at once, this one included (HTTP/1.1 pipelining). */
+  pipelining: number;
 }
 
 /** What came of an attempt. */

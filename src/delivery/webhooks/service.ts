@@ -312,6 +312,7 @@ export class WebhookService {
     if (input.description !== undefined) sub.description = input.description;
     if (input.buffer !== undefined) sub.buffer = input.buffer;
     if (input.rateLimit !== undefined) sub.rateLimit = input.rateLimit;
+    if (input.pipelining !== undefined) sub.pipelining = input.pipelining;
     this.assertPolicy(sub);
     return sub;
   }

@@ -21,6 +21,11 @@ export interface Subscription {
   maxInFlight: number;
   /** Attempts (retries included) started per second at most; none: as fast as the endpoint answers. */
   rateLimit?: number;
+  /**
+   * Requests one connection carries at once (HTTP/1.1 pipelining): with `maxInFlight` above 1,
+   * requests go out without waiting for the answers before them. Absent: 1, no pipelining.
+   */
+  pipelining?: number;
   /** Time allowed per attempt, in ms. */
   timeoutMs: number;
   /** Delays between attempts, in ms; its length is the number of retries. */
@@ -93,6 +98,9 @@ const headersField = z.record(z.string(), z.string().max(4096)).superRefine((hea
   }
 });
 
+/** Requests pipelined on one connection at most: beyond a few dozen there is nothing left to gain. */
+export const MAX_PIPELINING = 64;
+
 /** Attempts per second an endpoint takes at most. */
 const rateLimitField = z.number().int().min(1).max(100_000);
 
@@ -103,6 +111,7 @@ const settableFields = {
   filter: z.object({ types: z.array(pattern).max(100).optional(), subjects: z.array(pattern).max(100).optional() }).strict().optional(),
   maxInFlight: z.number().int().min(1).max(1000).optional(),
   rateLimit: rateLimitField.optional(),
+  pipelining: z.number().int().min(1).max(MAX_PIPELINING).optional(),
   timeoutMs: z.number().int().min(100).max(300_000).optional(),
   retrySchedule: z.array(z.number().int().min(0).max(MAX_DAY_MS)).max(50).optional(),
   policy: z.enum(['durable', 'gosep']).optional(),

@@ -17,6 +17,11 @@ export interface Http1Request {
   headers: Record<string, string | string[]>;
   body: Uint8Array;
   timeoutMs: number;
+  /**
+   * Requests a connection may carry at once, this one included (HTTP/1.1 pipelining); 1, the
+   * default, waits for a connection with nothing in flight.
+   */
+  pipelining?: number;
 }
 
 /** The request failed before a full answer: a transport error, a timeout, an abort or a broken response. */
@@ -66,9 +71,10 @@ export class Http1Client {
     const headRequest = req.method === 'HEAD';
     const pool = this.pool(target.origin);
     const deadline = performance.now() + req.timeoutMs;
+    const depth = req.pipelining ?? 1;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await pool.run(deadline, signal, (conn) => conn.exchange(bytes, headRequest), attempt > 0);
+        return await pool.run(deadline, signal, depth, (conn) => conn.exchange(bytes, headRequest, depth > 1), attempt > 0);
       } catch (err) {
         const stale = err instanceof StaleConnectionError;
         if (!stale || attempt > 0) throw stale ? new Http1Error(err.message, err.code) : err;
@@ -140,15 +146,31 @@ const WAITER_CONNECT_TIMEOUT_MS = 10_000;
 class StaleConnectionError extends Http1Error {}
 
 interface Waiter {
+  /** The pipelining depth it accepts: a connection carrying fewer requests than this will do. */
+  depth: number;
   resolve(conn: Connection): void;
   reject(err: Error): void;
 }
 
-/** The connections to one origin: idle ones reused most-recent first, at most `connectionsPerOrigin` open. */
+/** A connection of the pool, open or being opened, and the requests it has been given (taken, not yet released). */
+interface Slot {
+  /** Set once connected. */
+  conn: Connection | undefined;
+  ready: Promise<Connection>;
+  load: number;
+  idleTimer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * The connections to one origin, at most `connectionsPerOrigin` open. A request takes the
+ * connection with the most requests below its pipelining depth (with depth 1: an idle one, the
+ * most recently used first, so surplus connections idle out), else a new connection, else waits.
+ */
 class OriginPool {
-  private readonly idle: Connection[] = [];
-  private readonly idleTimers = new Map<Connection, NodeJS.Timeout>();
+  /** Open connections, least recently idle first. */
+  private readonly slots: Slot[] = [];
   private readonly waiters: Waiter[] = [];
+  /** Connections open or being opened. */
   private open = 0;
   private closed = false;
 
@@ -161,8 +183,8 @@ class OriginPool {
    * Runs one exchange on a connection within the deadline; `fresh` closes the idle connections
    * first (after one went stale, its siblings likely are too).
    */
-  async run(deadline: number, signal: AbortSignal | undefined, exchange: (conn: Connection) => Promise<ParsedResponse>, fresh: boolean): Promise<ParsedResponse> {
-    if (fresh) for (const conn of this.idle.splice(0)) this.discard(conn);
+  async run(deadline: number, signal: AbortSignal | undefined, depth: number, exchange: (conn: Connection) => Promise<ParsedResponse>, fresh: boolean): Promise<ParsedResponse> {
+    if (fresh) for (const slot of this.slots.filter((s) => s.load === 0)) slot.conn?.destroy();
     const timeoutMs = Math.max(0, deadline - performance.now());
     let conn: Connection | undefined;
     let stopped: Http1Error | undefined;
@@ -178,7 +200,7 @@ class OriginPool {
     try {
       conn = await new Promise<Connection>((resolve, reject) => {
         giveUpWaiting = reject;
-        this.acquire(timeoutMs).then((c) => {
+        this.acquire(depth, timeoutMs).then((c) => {
           // Given up on meanwhile (deadline, abort): the connection goes back for others.
           if (stopped === undefined) resolve(c);
           else this.release(c);
@@ -192,7 +214,7 @@ class OriginPool {
       if (stopped !== undefined) throw stopped;
       if (err instanceof ExchangeError) {
         // `uses` counts the exchanges completed before this one.
-        if (!err.responseStarted && conn !== undefined && conn.uses > 0) throw new StaleConnectionError(err.message, err.code);
+        if (!err.responseStarted && conn !== undefined && (err.behind || conn.uses > 0)) throw new StaleConnectionError(err.message, err.code);
         throw new Http1Error(err.message, err.code);
       }
       throw err;
@@ -204,74 +226,86 @@ class OriginPool {
 
   close(): void {
     this.closed = true;
-    for (const conn of this.idle.splice(0)) this.discard(conn);
+    for (const slot of this.slots) if (slot.load === 0) slot.conn?.destroy();
     for (const waiter of this.waiters.splice(0)) waiter.reject(new Http1Error('the client is closed', undefined));
   }
 
-  /** A connection: an idle one, a new one (connecting for at most `connectTimeoutMs`), or the next one freed. */
-  private acquire(connectTimeoutMs: number): Promise<Connection> {
+  /**
+   * A connection: one with room (a pipelined request may join one still connecting), a new one
+   * (connecting for at most `connectTimeoutMs`), or the next one with room.
+   */
+  private acquire(depth: number, connectTimeoutMs: number): Promise<Connection> {
     if (this.closed) return Promise.reject(new Http1Error('the client is closed', undefined));
-    const conn = this.idle.pop();
-    if (conn !== undefined) {
-      clearTimeout(this.idleTimers.get(conn));
-      this.idleTimers.delete(conn);
-      return Promise.resolve(conn);
-    }
-    if (this.open < this.options.connectionsPerOrigin) return this.connect(connectTimeoutMs);
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    const slot = this.roomiest(depth) ?? (this.open < this.options.connectionsPerOrigin ? this.connect(connectTimeoutMs) : undefined);
+    if (slot !== undefined) return this.take(slot);
+    return new Promise((resolve, reject) => this.waiters.push({ depth, resolve, reject }));
   }
 
-  private async connect(connectTimeoutMs: number): Promise<Connection> {
+  /** The usable connection carrying the most requests below `depth` (the latest among equals), if any. */
+  private roomiest(depth: number): Slot | undefined {
+    let best: Slot | undefined;
+    for (let i = this.slots.length - 1; i >= 0; i--) {
+      const slot = this.slots[i]!;
+      if (slot.load < depth && (slot.conn === undefined || slot.conn.reusable) && (best === undefined || slot.load > best.load)) best = slot;
+    }
+    return best;
+  }
+
+  private take(slot: Slot): Promise<Connection> {
+    slot.load++;
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = undefined;
+    return slot.ready;
+  }
+
+  /** A slot for a new connection, in the pool at once so that pipelined requests can join it. */
+  private connect(connectTimeoutMs: number): Slot {
     this.open++;
-    try {
-      const conn = await Connection.open(this.origin, this.options, this.options.idleTimeoutMs, connectTimeoutMs, this.options.tls);
-      conn.onClose = () => this.closedConnection(conn);
-      return conn;
-    } catch (err) {
-      this.open--;
-      this.serveWaiter();
-      throw err instanceof ExchangeError ? new Http1Error(err.message, err.code) : err;
-    }
-  }
-
-  /** Back to the idle list if it can carry another request, else closed. */
-  private release(conn: Connection): void {
-    if (!conn.reusable) {
-      conn.destroy(); // its close event does the bookkeeping (closedConnection)
-      return;
-    }
-    if (this.closed) {
-      conn.destroy();
-      return;
-    }
-    const waiter = this.waiters.shift();
-    if (waiter !== undefined) {
-      waiter.resolve(conn);
-      return;
-    }
-    this.idle.push(conn);
-    this.idleTimers.set(
-      conn,
-      setTimeout(() => {
-        const at = this.idle.indexOf(conn);
-        if (at >= 0) this.idle.splice(at, 1);
-        this.discard(conn);
-      }, conn.idleMs).unref(),
+    const slot: Slot = { conn: undefined, ready: undefined!, load: 0, idleTimer: undefined };
+    slot.ready = Connection.open(this.origin, this.options, this.options.idleTimeoutMs, connectTimeoutMs, this.options.tls).then(
+      (conn) => {
+        slot.conn = conn;
+        conn.onClose = () => this.closedConnection(slot);
+        return conn;
+      },
+      (err: unknown) => {
+        this.open--;
+        this.slots.splice(this.slots.indexOf(slot), 1);
+        this.serveWaiter();
+        throw err instanceof ExchangeError ? new Http1Error(err.message, err.code) : err;
+      },
     );
+    this.slots.push(slot);
+    return slot;
   }
 
-  private discard(conn: Connection): void {
-    clearTimeout(this.idleTimers.get(conn));
-    this.idleTimers.delete(conn);
-    conn.destroy();
+  /** A request is done with its connection: the connection serves a waiter, idles, or closes. */
+  private release(conn: Connection): void {
+    const at = this.slots.findIndex((s) => s.conn === conn);
+    if (at < 0) return; // already closed
+    const slot = this.slots[at]!;
+    slot.load--;
+    if (!conn.reusable || this.closed) {
+      if (slot.load === 0) conn.destroy(); // its close event does the bookkeeping (closedConnection)
+      return;
+    }
+    const waiter = this.waiters.findIndex((w) => slot.load < w.depth);
+    if (waiter >= 0) {
+      this.take(slot).then(this.waiters.splice(waiter, 1)[0]!.resolve);
+      return;
+    }
+    if (slot.load > 0) return;
+    // Idle: to the end of the list, the first choice for the next request.
+    this.slots.splice(at, 1);
+    this.slots.push(slot);
+    slot.idleTimer = setTimeout(() => conn.destroy(), conn.idleMs).unref();
   }
 
-  private closedConnection(conn: Connection): void {
+  private closedConnection(slot: Slot): void {
     this.open--;
-    const at = this.idle.indexOf(conn);
-    if (at >= 0) this.idle.splice(at, 1);
-    clearTimeout(this.idleTimers.get(conn));
-    this.idleTimers.delete(conn);
+    clearTimeout(slot.idleTimer);
+    const at = this.slots.indexOf(slot);
+    if (at >= 0) this.slots.splice(at, 1);
     this.serveWaiter();
   }
 
@@ -279,9 +313,6 @@ class OriginPool {
   private serveWaiter(): void {
     if (this.closed || this.waiters.length === 0 || this.open >= this.options.connectionsPerOrigin) return;
     const waiter = this.waiters.shift()!;
-    this.connect(WAITER_CONNECT_TIMEOUT_MS).then(
-      (conn) => waiter.resolve(conn),
-      (err: Error) => waiter.reject(err),
-    );
+    this.take(this.connect(WAITER_CONNECT_TIMEOUT_MS)).then(waiter.resolve, waiter.reject);
   }
 }

@@ -18,15 +18,27 @@ export class ExchangeError extends Error {
     readonly code: string | undefined,
     /** Whether any response byte had arrived: if not, on a reused connection the request may be sent again. */
     readonly responseStarted: boolean,
+    /**
+     * The request was pipelined behind another whose failure took the connection down: it may be
+     * sent again whatever the connection's age.
+     */
+    readonly behind = false,
   ) {
     super(message);
   }
 }
 
+interface Exchange {
+  parser: ResponseParser;
+  resolve(response: ParsedResponse): void;
+  reject(err: Error): void;
+}
+
 /**
- * One keep-alive HTTP/1.1 connection: a socket that carries one exchange (request bytes out,
- * one response in) at a time. The pool decides when it is reused; the connection only reports
- * whether it can be.
+ * One keep-alive HTTP/1.1 connection: a socket whose requests are answered in the order they
+ * were sent. Usually one exchange at a time; with pipelining, further requests go out before the
+ * earlier answers arrive, and requests written in one event-loop turn leave in one write. The
+ * pool decides what it carries; the connection only reports whether it can carry more.
  */
 export class Connection {
   /** Exchanges completed on this connection. */
@@ -36,7 +48,9 @@ export class Connection {
   private closed = false;
   /** Set once the connection must not carry another request (an error, a close, a response that says so). */
   private broken = false;
-  private current: { parser: ResponseParser; resolve(r: ParsedResponse): void; reject(e: Error): void } | undefined;
+  /** Requests sent and not yet answered, oldest first: the next response answers the first. */
+  private readonly exchanges: Exchange[] = [];
+  private corked = false;
   /** Called once when the socket is gone, whatever the reason. */
   onClose: (() => void) | undefined;
 
@@ -78,14 +92,28 @@ export class Connection {
     return !this.closed && !this.broken;
   }
 
-  /** Sends a request (its bytes, head and body) and resolves with its response. */
-  exchange(request: Buffer, headRequest: boolean): Promise<ParsedResponse> {
-    if (this.closed) return Promise.reject(new ExchangeError('the connection is closed', 'ECONNRESET', false));
+  /**
+   * Sends a request (its bytes, head and body) and resolves with its response. `pipelined`
+   * holds the write until the end of the event-loop turn, so the requests of one turn leave
+   * together.
+   */
+  exchange(request: Buffer, headRequest: boolean, pipelined = false): Promise<ParsedResponse> {
+    if (!this.reusable) return Promise.reject(new ExchangeError('the connection is closed', 'ECONNRESET', false));
     return new Promise((resolve, reject) => {
-      this.current = { parser: new ResponseParser(this.limits, headRequest), resolve, reject };
+      this.exchanges.push({ parser: new ResponseParser(this.limits, headRequest), resolve, reject });
+      if (pipelined && !this.corked) {
+        this.corked = true;
+        this.socket.cork();
+        process.nextTick(this.uncork);
+      }
       this.socket.write(request);
     });
   }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   destroy(reason?: string): void {
     this.broken = true;
@@ -94,26 +122,31 @@ export class Connection {
   }
 
   private received(chunk: Buffer): void {
-    const current = this.current;
-    if (current === undefined) {
-      // Bytes nobody asked for: the connection's framing cannot be trusted.
-      this.destroy();
-      return;
+    let data: Buffer | undefined = chunk;
+    while (data !== undefined && data.length > 0) {
+      const current = this.exchanges[0];
+      if (current === undefined) {
+        // Bytes nobody asked for: the connection's framing cannot be trusted.
+        this.destroy();
+        return;
+      }
+      let response: ParsedResponse | undefined;
+      try {
+        response = current.parser.feed(data);
+      } catch (err) {
+        this.failed((err as Error).message, 'HPE_INVALID');
+        this.destroy();
+        return;
+      }
+      if (response === undefined) return;
+      this.settle(response);
+      // What followed it answers the next request, if the connection may go on.
+      data = this.broken ? undefined : current.parser.rest;
     }
-    let response: ParsedResponse | undefined;
-    try {
-      response = current.parser.feed(chunk);
-    } catch (err) {
-      this.failed((err as Error).message, 'HPE_INVALID');
-      this.destroy();
-      return;
-    }
-    if (response !== undefined) this.settle(response);
   }
 
   private settle(response: ParsedResponse): void {
-    const current = this.current!;
-    this.current = undefined;
+    const current = this.exchanges.shift()!;
     this.uses++;
     const hint = /\btimeout=(\d+)/i.exec(response.headers.get('keep-alive') ?? '');
     // Leave a second's margin before the server's own idle timeout, so it never closes a
@@ -124,7 +157,7 @@ export class Connection {
   }
 
   private ended(): void {
-    const current = this.current;
+    const current = this.exchanges[0];
     if (current === undefined) return;
     let response: ParsedResponse;
     try {
@@ -136,17 +169,16 @@ export class Connection {
     this.settle(response);
   }
 
+  /** The connection cannot go on: every request still waiting for its answer fails. */
   private failed(message: string, code: string | undefined): void {
     this.broken = true;
-    const current = this.current;
-    if (current === undefined) return;
-    this.current = undefined;
-    current.reject(new ExchangeError(message, code, current.parser.started));
+    const waiting = this.exchanges.splice(0);
+    waiting.forEach((exchange, i) => exchange.reject(new ExchangeError(message, code, exchange.parser.started, i > 0)));
   }
 
   private gone(): void {
-    if (this.current !== undefined) this.ended();
-    if (this.current !== undefined) this.failed('the connection closed', 'ECONNRESET');
+    if (this.exchanges.length > 0) this.ended();
+    if (this.exchanges.length > 0) this.failed('the connection closed', 'ECONNRESET');
     this.closed = true;
     this.onClose?.();
   }

@@ -57,6 +57,7 @@ export class ResponseParser {
   private bodyBytes = 0;
   private result: ParsedResponse | undefined;
   private sawBytes = false;
+  private extra: Buffer | undefined;
 
   constructor(
     private readonly limits: ParserLimits,
@@ -79,14 +80,21 @@ export class ResponseParser {
   }
 
   /**
-   * Feeds received bytes; returns the response once it is complete. Bytes past its end (a
-   * server may not answer what was not asked) make the connection unusable, not the response.
-   * Throws ResponseParseError.
+   * The bytes that came after the response's end in the chunk that completed it: the start of
+   * the next response on a pipelined connection, or bytes nobody asked for.
+   */
+  get rest(): Buffer | undefined {
+    return this.extra;
+  }
+
+  /**
+   * Feeds received bytes; returns the response once it is complete. Bytes past its end, in the
+   * same chunk or fed later, are kept in `rest`. Throws ResponseParseError.
    */
   feed(chunk: Buffer): ParsedResponse | undefined {
     if (chunk.length > 0) this.sawBytes = true;
     if (this.state === 'done') {
-      if (chunk.length > 0) this.result!.reusable = false;
+      if (chunk.length > 0) this.extra = this.extra === undefined ? chunk : Buffer.concat([this.extra, chunk]);
       return this.result;
     }
     let data = chunk;
@@ -106,7 +114,7 @@ export class ResponseParser {
       }
       at = next;
     }
-    if (this.finished && at < data.length) this.result!.reusable = false;
+    if (this.finished && at < data.length) this.extra = data.subarray(at);
     return this.result;
   }
 

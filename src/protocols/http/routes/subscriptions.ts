@@ -57,7 +57,7 @@ export function subscriptionRoutes(app: FastifyInstance, ctx: HttpContext): void
     config: { access: 'token' },
     schema: {
       summary: 'Subscribe a webhook endpoint to a stream',
-      description: 'Body: {stream, url, secret?, filter?: {types?, subjects?}, description?, maxInFlight?, rateLimit? (attempts per second), timeoutMs?, retrySchedule?, policy?: "durable"|"gosep", buffer?, headers?, start?: "now"|"earliest"|seq}. The answer carries the signing secret; it is never shown again.',
+      description: 'Body: {stream, url, secret?, filter?: {types?, subjects?}, description?, maxInFlight?, rateLimit? (attempts per second), pipelining? (requests per connection at once), timeoutMs?, retrySchedule?, policy?: "durable"|"gosep", buffer?, headers?, start?: "now"|"earliest"|seq}. The answer carries the signing secret; it is never shown again.',
       response: { 201: { type: 'object', required: ['subscription', 'secret'], properties: { subscription: subscriptionSchema, secret: { type: 'string' } } }, ...errorResponses(400, 401, 403, 413, 415, 503) },
     },
   }, async (request, reply) => {
