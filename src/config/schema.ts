@@ -27,6 +27,11 @@ const lmdbStore = z
     type: z.literal('lmdb').describe('Embedded, durable, single node (the default).'),
     path: z.string().min(1).default('./herald-data').describe('Directory of the LMDB database.'),
     mapSizeGiB: z.number().positive().default(64).describe('Largest size the database may grow to, in GiB (only what is used costs disk).'),
+    unmapAfterReadMiB: z
+      .number()
+      .min(0)
+      .default(64)
+      .describe('Pages LMDB reads stay mapped, and count in RSS, until the kernel needs the memory; after reading this many MiB of events Herald reopens the database between two commits (a few ms) to unmap them. 0: never.'),
   })
   .strict();
 
@@ -65,7 +70,7 @@ export const configSchema = z
   .object({
     store: z
       .discriminatedUnion('type', [lmdbStore, memoryStore, postgresStore])
-      .default({ type: 'lmdb', path: './herald-data', mapSizeGiB: 64 })
+      .default({ type: 'lmdb', path: './herald-data', mapSizeGiB: 64, unmapAfterReadMiB: 64 })
       .describe('Where events are kept.'),
     http: z
       .object({

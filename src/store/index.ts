@@ -11,7 +11,12 @@ export type { Store } from './types.js';
 export function createStore(config: StoreConfig, defaultRetention: RetentionPolicy = {}, logger?: Logger): Store {
   switch (config.type) {
     case 'lmdb':
-      return new LmdbStore({ path: config.path, mapSize: Math.round(config.mapSizeGiB * 1024 ** 3), defaultRetention });
+      return new LmdbStore({
+        path: config.path,
+        mapSize: Math.round(config.mapSizeGiB * 1024 ** 3),
+        unmapAfterReadBytes: Math.round(config.unmapAfterReadMiB * 1024 ** 2),
+        defaultRetention,
+      });
     case 'memory':
       return new MemoryStore({ maxEventsPerStream: config.maxEventsPerStream, defaultRetention });
     case 'postgres':

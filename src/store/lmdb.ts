@@ -14,7 +14,14 @@ export interface LmdbStoreOptions extends LogStoreOptions {
   path: string;
   /** Largest size the memory map may grow to, in bytes (default 64 GiB; only what is used costs disk). */
   mapSize?: number;
+  /**
+   * After reading this many bytes of events, reopen the environment between two commits, which
+   * unmaps the pages read (default 64 MiB; 0: never). See `remapped`.
+   */
+  unmapAfterReadBytes?: number;
 }
+
+export const DEFAULT_UNMAP_AFTER_READ_BYTES = 64 * 1024 ** 2;
 
 /**
  * Chunk buffers kept for reuse: enough for the commits in flight under bulk load (a chunk's
@@ -51,6 +58,15 @@ export class LmdbStore extends LogStore {
   private readonly chunkPool: Buffer[] = [];
   /** Chunk buffers handed out while the current commit is being written. */
   private lent: Buffer[] | undefined;
+  /** Event bytes read through the map since it was opened. */
+  private readBytes = 0;
+  /**
+   * Times the environment was reopened to unmap what reads had mapped. LMDB reads through a
+   * memory map, and every page read stays mapped, counted in the process's RSS, until the
+   * kernel needs the memory: lanes and tails replaying a large stream would otherwise show an
+   * RSS as large as the data they read, though it is only page cache.
+   */
+  remapped = 0;
 
   constructor(private readonly options: LmdbStoreOptions) {
     super(options);
@@ -63,6 +79,11 @@ export class LmdbStore extends LogStore {
 
   protected async load(): Promise<LoadedState> {
     this.lock = DirLock.acquire(this.options.path);
+    this.openEnv();
+    return this.loadState();
+  }
+
+  private openEnv(): void {
     this.env = open({
       path: this.options.path,
       mapSize: this.options.mapSize ?? 64 * 1024 ** 3,
@@ -81,6 +102,17 @@ export class LmdbStore extends LogStore {
     this.positions = this.env.openDB<number, [string, string]>({ name: 'positions' });
     this.sys = this.env.openDB<unknown, string | [string, number]>({ name: 'sys' });
     this.kv = this.env.openDB<unknown, [string, string]>({ name: 'kv' });
+    this.readBytes = 0;
+  }
+
+  /** Closes and opens the environment again (no commit in flight: see pauseFor), dropping its map. */
+  private async remap(): Promise<void> {
+    await this.env.close();
+    this.openEnv();
+    this.remapped++;
+  }
+
+  private async loadState(): Promise<LoadedState> {
     const metas = [...this.streams.getRange()].map(({ value }) => value);
     if (existsSync(this.damageMarker)) {
       await this.repair(metas);
@@ -243,7 +275,10 @@ export class LmdbStore extends LogStore {
   private *values(sid: number, from: number, to: number): Generator<{ firstSeq: number; value: Buffer }> {
     let start = from;
     for (const key of this.events.getKeys({ start: [sid, from], end: [sid, -1], reverse: true, limit: 1 })) start = key[1];
-    for (const { key, value } of this.events.getRange({ start: [sid, start], end: [sid, to + 1] })) yield { firstSeq: key[1], value };
+    for (const { key, value } of this.events.getRange({ start: [sid, start], end: [sid, to + 1] })) {
+      this.readBytes += value.length;
+      yield { firstSeq: key[1], value };
+    }
   }
 
   protected summaries(sid: number, from: number, to: number, limit: number): RecordSummary[] {
@@ -267,6 +302,8 @@ export class LmdbStore extends LogStore {
       }
       if (out.length >= limit) break;
     }
+    const unmapAfter = this.options.unmapAfterReadBytes ?? DEFAULT_UNMAP_AFTER_READ_BYTES;
+    if (unmapAfter > 0 && this.readBytes >= unmapAfter) this.pauseFor(() => this.remap());
     return out;
   }
 

@@ -90,6 +90,8 @@ export abstract class LogStore implements Store {
   private listeners = new Set<AppendListener>();
   private opened = false;
   private closing = false;
+  /** Set while the backend runs a task of its own between commits (pauseFor): batches and reads wait. */
+  private paused: Promise<void> | undefined;
   /** Observers of each commit (metrics): batch size in events and duration in seconds. */
   onCommit?: (events: number, seconds: number) => void;
 
@@ -133,8 +135,9 @@ export abstract class LogStore implements Store {
   async close(): Promise<void> {
     if (!this.opened || this.closing) return;
     this.closing = true;
-    while (this.queue.length > 0 || this.inFlight.length > 0 || this.scheduled) {
-      if (this.inFlight.length > 0) await this.flushing;
+    while (this.queue.length > 0 || this.inFlight.length > 0 || this.scheduled || this.paused) {
+      if (this.paused) await this.paused;
+      else if (this.inFlight.length > 0) await this.flushing;
       else await new Promise((r) => setImmediate(r));
     }
     await this.shutdown();
@@ -354,8 +357,27 @@ export abstract class LogStore implements Store {
     });
   }
 
+  /**
+   * Runs `task` once no commit is in flight, holding new batches and reads until it is done: for
+   * a backend that must reopen itself. A failed task fails the store as a failed commit does.
+   */
+  protected pauseFor(task: () => Promise<void>): void {
+    if (this.paused !== undefined || !this.isOpen) return;
+    this.paused = (async () => {
+      // Never within the caller's turn: a batch being built there is committed first.
+      await new Promise((r) => setImmediate(r));
+      while (this.inFlight.length > 0) await this.flushing;
+      await task();
+    })()
+      .catch((err: unknown) => this.fail(err))
+      .finally(() => {
+        this.paused = undefined;
+        this.schedule();
+      });
+  }
+
   private schedule(): void {
-    if (this.scheduled || this.queue.length === 0 || this.inFlight.length >= MAX_BATCHES_IN_FLIGHT) return;
+    if (this.scheduled || this.paused || this.queue.length === 0 || this.inFlight.length >= MAX_BATCHES_IN_FLIGHT) return;
     this.scheduled = true;
     setImmediate(() => this.runBatch());
   }
@@ -367,6 +389,7 @@ export abstract class LogStore implements Store {
    */
   private runBatch(): void {
     this.scheduled = false;
+    if (this.paused) return; // the queue waits; the pause reschedules it
     const ops = this.queue;
     this.queue = [];
     if (ops.length === 0) return;
@@ -477,6 +500,7 @@ export abstract class LogStore implements Store {
 
   async read(stream: string, options: ReadOptions = {}): Promise<StoredEvent[]> {
     this.assertOpenForRead();
+    if (this.paused) await this.paused;
     const meta = this.visible.get(stream);
     if (!meta) throw new HeraldError('stream_not_found', `stream ${JSON.stringify(stream)} does not exist`, { stream });
     const after = Math.max(options.after ?? 0, meta.first - 1);
@@ -488,6 +512,7 @@ export abstract class LogStore implements Store {
 
   async lookupId(id: string): Promise<{ stream: string; seq: number } | undefined> {
     this.assertOpenForRead();
+    if (this.paused) await this.paused;
     const found = this.liveId(id);
     return found && found.seq <= this.head(found.stream) ? found : undefined;
   }
@@ -512,17 +537,20 @@ export abstract class LogStore implements Store {
 
   async getPosition(stream: string, consumer: string): Promise<number | undefined> {
     this.assertOpenForRead();
+    if (this.paused) await this.paused;
     return this.readPosition(stream, consumer);
   }
 
   async kvGet<T = unknown>(collection: string, key: string): Promise<T | undefined> {
     this.assertOpenForRead();
+    if (this.paused) await this.paused;
     const value = this.readKv(collection, key);
     return value === undefined ? undefined : (structuredClone(value) as T);
   }
 
   async kvList<T = unknown>(collection: string, options: KvListOptions = {}): Promise<Array<{ key: string; value: T }>> {
     this.assertOpenForRead();
+    if (this.paused) await this.paused;
     const entries = this.listKv(collection, { ...options, limit: options.limit ?? DEFAULT_READ_LIMIT, reverse: options.reverse ?? false });
     return entries.map(({ key, value }) => ({ key, value: structuredClone(value) as T }));
   }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LmdbStore } from '../../src/store/lmdb.js';
@@ -24,6 +24,86 @@ storeContract('lmdb', async () => {
       dir.cleanup();
     },
   };
+});
+
+// The same contract with the environment reopened after every few KiB read, so that reopening
+// happens between nearly every commit and read the contract makes.
+storeContract('lmdb, reopened after every 4 KiB read', async () => {
+  const dir = tempDir();
+  const options = { path: dir.path, unmapAfterReadBytes: 4096 };
+  let store: Store = new LmdbStore(options);
+  return {
+    get store() {
+      return store;
+    },
+    reopen: async () => {
+      await store.close();
+      store = new LmdbStore(options);
+      await store.open();
+      return store;
+    },
+    cleanup: async () => {
+      await store.close();
+      dir.cleanup();
+    },
+  };
+});
+
+/** Resident file-backed memory of this process (mapped file pages), in bytes. */
+const rssFile = (): number => Number(/^RssFile:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;
+
+describe('lmdb unmapping what reads mapped', () => {
+  async function readAll(store: LmdbStore, stream: string): Promise<number> {
+    let after = 0;
+    let bytes = 0;
+    for (;;) {
+      const page = await store.read(stream, { after, limit: 500 });
+      if (page.length === 0) return bytes;
+      for (const e of page) bytes += e.data.length;
+      after = page.at(-1)!.seq;
+    }
+  }
+
+  it('keeps the pages read out of RSS by reopening between commits, losing nothing meanwhile', async () => {
+    const dir = tempDir();
+    const store = new LmdbStore({ path: dir.path, unmapAfterReadBytes: 4 * 1024 ** 2 });
+    await store.open();
+    try {
+      const payload = new Uint8Array(2000).fill(7);
+      for (let b = 0; b < 20; b++) await store.append(Array.from({ length: 1000 }, () => ({ stream: 'big', data: payload })));
+      // 40 MB of events; without unmapping, reading them all would map every page.
+      const before = rssFile();
+      // Appends and acknowledgements go on while the reads cause reopenings.
+      const appends = Array.from({ length: 200 }, (_, i) => store.append([{ stream: 'side', data: new TextEncoder().encode(`e${i}`) }]));
+      expect(await readAll(store, 'big')).toBe(20_000 * 2000);
+      const grown = rssFile() - before;
+      await Promise.all(appends);
+      expect(store.remapped).toBeGreaterThanOrEqual(5);
+      expect(grown).toBeLessThan(16 * 1024 ** 2);
+      const side = await store.read('side', { limit: 1000 });
+      expect(side.map((e) => new TextDecoder().decode(e.data))).toEqual(Array.from({ length: 200 }, (_, i) => `e${i}`));
+    } finally {
+      await store.close();
+      dir.cleanup();
+    }
+  });
+
+  it('maps what it reads when told never to unmap (what the test above guards against)', async () => {
+    const dir = tempDir();
+    const store = new LmdbStore({ path: dir.path, unmapAfterReadBytes: 0 });
+    await store.open();
+    try {
+      const payload = new Uint8Array(2000).fill(7);
+      for (let b = 0; b < 20; b++) await store.append(Array.from({ length: 1000 }, () => ({ stream: 'big', data: payload })));
+      const before = rssFile();
+      await readAll(store, 'big');
+      expect(store.remapped).toBe(0);
+      expect(rssFile() - before).toBeGreaterThan(30 * 1024 ** 2);
+    } finally {
+      await store.close();
+      dir.cleanup();
+    }
+  });
 });
 
 describe('lmdb data directory', () => {

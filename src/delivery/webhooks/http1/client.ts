@@ -167,7 +167,7 @@ interface Slot {
  * most recently used first, so surplus connections idle out), else a new connection, else waits.
  */
 class OriginPool {
-  /** Open connections, least recently idle first. */
+  /** Connections open or opening, least recently idle first. */
   private readonly slots: Slot[] = [];
   private readonly waiters: Waiter[] = [];
   /** Connections open or being opened. */
