@@ -56,7 +56,7 @@ const readyStatuses = (): Promise<number[]> => Promise.all([0, 1, 2].map((n) => 
 /** Waits until every node answers /ready with `status`; a timeout says what each one answers. */
 const untilAllReady = (status: number, timeoutMs: number, what: string): Promise<void> =>
   until(async () => (await readyStatuses()).every((s) => s === status), timeoutMs, what).catch(async (err: Error) => {
-    throw new Error(`${err.message}: /ready answers ${(await readyStatuses()).join(', ')}`);
+    throw new Error(`${err.message}: /ready answers ${(await readyStatuses()).join(', ')} (0: no answer within 2 s)\n${cluster.describe()}`);
   });
 
 describe('a cluster of three nodes on one PostgreSQL', () => {
@@ -126,7 +126,7 @@ describe('a cluster of three nodes on one PostgreSQL', () => {
       try {
         // Generous: each node notices at once (its LISTEN connection closes), but under the whole
         // suite's load a /ready answer itself can take seconds.
-        await untilAllReady(503, 10_000, 'every node to answer /ready with 503');
+        await untilAllReady(503, 20_000, 'every node to answer /ready with 503');
         mark('every node unready');
         const res = await fetch(`${c.url(1)}/streams/orders/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"during":"outage"}' });
         refused = res.status;

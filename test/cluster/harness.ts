@@ -53,6 +53,19 @@ export class Cluster {
     return this.nodes.length;
   }
 
+  /** How each node stands, for a failure message: running, or how it ended and what it last said. */
+  describe(): string {
+    return this.nodes
+      .map((node, i) => {
+        if (!node) return `node ${i}: never started`;
+        const { exitCode, signalCode } = node.child;
+        if (exitCode === null && signalCode === null) return `node ${i}: running`;
+        const last = node.logs.slice(-3).map((l) => JSON.stringify(l)).join(' | ');
+        return `node ${i}: ended (${signalCode ?? `exit ${exitCode}`}); last logs: ${last}; stderr: ${node.stderr().slice(-500)}`;
+      })
+      .join('\n');
+  }
+
   node(i: number): Served | undefined {
     return this.nodes[i];
   }
