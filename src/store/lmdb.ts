@@ -21,7 +21,7 @@ export interface LmdbStoreOptions extends LogStoreOptions {
   unmapAfterReadBytes?: number;
 }
 
-export const DEFAULT_UNMAP_AFTER_READ_BYTES = 64 * 1024 ** 2;
+const DEFAULT_UNMAP_AFTER_READ_BYTES = 64 * 1024 ** 2;
 
 /**
  * Chunk buffers kept for reuse: enough for the commits in flight under bulk load (a chunk's
