@@ -1,16 +1,8 @@
 import type { ConnectionOptions } from 'node:tls';
-import { Http1Client } from './http1/client.js';
+import { Http1Client, type Http1Request } from './http1/client.js';
 
-/** One HTTP attempt. */
-export interface DeliveryRequest {
-  url: string;
-  method: string;
-  headers: Record<string, string | string[]>;
-  body: Uint8Array;
-  timeoutMs: number;
-  /** Requests the connection may carry at once, this one included (HTTP/1.1 pipelining). */
-  pipelining: number;
-}
+/** One HTTP attempt: what the webhook HTTP/1.1 client sends. */
+export type DeliveryRequest = Http1Request;
 
 /** What came of an attempt. */
 export interface AttemptOutcome {
