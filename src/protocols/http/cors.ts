@@ -40,11 +40,14 @@ export class CorsPolicy {
 
   /** Adds the CORS headers to the response when the request comes from an allowed origin. */
   apply(req: IncomingMessage, res: ServerResponse): void {
-    const origin = this.allowed(req);
-    if (origin === undefined) return;
-    res.setHeader('access-control-allow-origin', origin);
-    res.setHeader('vary', 'origin');
-    res.setHeader('access-control-expose-headers', EXPOSED);
+    const headers = this.headersFor(req.headers.origin);
+    for (let i = 0; headers !== undefined && i < headers.length; i += 2) res.setHeader(headers[i]!, headers[i + 1]!);
+  }
+
+  /** The CORS headers for a request from `origin`, as [name, value, …], or undefined if it is not allowed. */
+  headersFor(origin: string | undefined): string[] | undefined {
+    const allowed = this.allowed(origin);
+    return allowed === undefined ? undefined : ['access-control-allow-origin', allowed, 'vary', 'origin', 'access-control-expose-headers', EXPOSED];
   }
 
   /**
@@ -53,7 +56,7 @@ export class CorsPolicy {
    */
   preflight(req: IncomingMessage): Record<string, string> | undefined {
     if (req.method !== 'OPTIONS' || req.headers['access-control-request-method'] === undefined) return undefined;
-    const origin = this.allowed(req);
+    const origin = this.allowed(req.headers.origin);
     if (origin === undefined) return undefined;
     const headers: Record<string, string> = {
       'access-control-allow-origin': origin,
@@ -66,8 +69,7 @@ export class CorsPolicy {
     return headers;
   }
 
-  private allowed(req: IncomingMessage): string | undefined {
-    const origin = req.headers.origin;
+  private allowed(origin: string | undefined): string | undefined {
     if (typeof origin !== 'string' || origin === '') return undefined;
     return this.any || this.origins.has(origin) ? origin : undefined;
   }

@@ -24,7 +24,7 @@ export interface HttpListener extends Listener {
 
 export interface HttpListenerOptions {
   /**
-   * Serve single-event publishes on the raw node:http fast path (default true). Off, every
+   * Serve single-event publishes on the socket fast path (default true). Off, every
    * request goes through fastify; the tests run both ways to keep them identical.
    */
   fastPath?: boolean;
@@ -106,7 +106,7 @@ class HttpApiListener implements HttpListener {
 
   /** Stops accepting, lets in-flight requests finish, closes keep-alive sockets as they idle. */
   async stop(): Promise<void> {
-    if (this.fastPath !== undefined) this.fastPath.enabled = false;
+    this.fastPath?.stop();
     const closing = this.app.close();
     // close() reaps the sockets idle at that moment; one whose request was still in flight
     // goes idle later and would hold close() open until its keep-alive timeout.
