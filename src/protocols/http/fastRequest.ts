@@ -73,8 +73,10 @@ export function recognizeRequest(buf: Buffer, limits: FastRequestLimits): FastRe
   const early = Math.min(buf.length, PREFIX.length);
   if (buf.toString('latin1', 0, early) !== PREFIX.slice(0, early)) return OTHER;
   const headEnd = buf.indexOf('\r\n\r\n', 0, 'latin1');
-  if (headEnd < 0) return buf.length > limits.maxHeadBytes ? OTHER : PARTIAL;
-  if (headEnd > limits.maxHeadBytes) return OTHER;
+  // The head's size counts its final CRLF CRLF. Unterminated, it is at least one byte longer
+  // than the buffer (the terminator may have begun in its last 3 bytes), so the two agree.
+  if (headEnd < 0) return buf.length >= limits.maxHeadBytes ? OTHER : PARTIAL;
+  if (headEnd + 4 > limits.maxHeadBytes) return OTHER;
   const lines = buf.toString('latin1', 0, headEnd).split('\r\n');
   const requestLine = lines[0]!;
   if (!requestLine.endsWith(SUFFIX)) return OTHER;
