@@ -12,45 +12,50 @@ import { cpuSince } from './proc.js';
 import { metric, startBareHttp, startHerald, type RunningTarget } from './servers.js';
 
 const CONNECTIONS = 64;
+/** A second load, to show what bounds the durable rate at 64: each request waits for a commit. */
+const MORE_CONNECTIONS = 256;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const body = JSON.stringify({ type: 'order.created', order: 'A-1042', customer: 'c-77', total: 129.5, currency: 'EUR', items: [{ sku: 'SKU-1', qty: 2 }, { sku: 'SKU-9', qty: 1 }], note: 'x'.repeat(40) });
 
-function load(url: string, seconds: number): Promise<autocannon.Result> {
+function load(url: string, seconds: number, connections: number): Promise<autocannon.Result> {
   return autocannon({
     url: `${url}/streams/bench/events`,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body,
-    connections: CONNECTIONS,
+    connections,
     duration: seconds,
   });
 }
 
-const targets: Array<{ name: string; server: RunningTarget; results: autocannon.Result[]; cpuSeconds: number }> = [
-  { name: 'bare node:http (ceiling)', server: await startBareHttp(), results: [], cpuSeconds: 0 },
-  { name: 'herald, lmdb, durable', server: await startHerald('lmdb'), results: [], cpuSeconds: 0 },
-  { name: 'herald, memory store (no disk)', server: await startHerald('memory'), results: [], cpuSeconds: 0 },
-];
-for (const t of targets) await load(t.server.url, 2); // warm-up
+type Target = { name: string; server: RunningTarget; connections: number; results: autocannon.Result[]; cpuSeconds: number };
+const target = (name: string, server: RunningTarget, connections = CONNECTIONS): Target => ({ name, server, connections, results: [], cpuSeconds: 0 });
+const [bareServer, lmdbServer] = [await startBareHttp(), await startHerald('lmdb')];
+const bare = target('bare node:http (ceiling)', bareServer);
+const lmdb = target('herald, lmdb, durable', lmdbServer);
+const memory = target('herald, memory store (no disk)', await startHerald('memory'));
+const bareMore = target(`bare node:http, ${MORE_CONNECTIONS} connections`, bareServer, MORE_CONNECTIONS);
+const lmdbMore = target(`herald, lmdb, durable, ${MORE_CONNECTIONS} connections`, lmdbServer, MORE_CONNECTIONS);
+const targets = [bare, lmdb, memory, bareMore, lmdbMore];
+for (const t of targets) await load(t.server.url, 2, t.connections); // warm-up
 for (let r = 0; r < ROUNDS; r++) {
   for (const t of targets) {
     const spent = cpuSince([t.server.child.pid!]);
-    t.results.push(await load(t.server.url, SECONDS));
+    t.results.push(await load(t.server.url, SECONDS, t.connections));
     t.cpuSeconds += spent()[0]!;
   }
 }
-const [bare, lmdb, memory] = targets as [(typeof targets)[number], (typeof targets)[number], (typeof targets)[number]];
 const stored = await metric(lmdb.server.url, 'herald_events_appended_total');
-for (const t of targets) await t.server.stop();
+for (const server of [bareServer, lmdbServer, memory.server]) await server.stop();
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-const rate = (t: (typeof targets)[number]): number => mean(t.results.map((r) => r.requests.average));
-const sum = (t: (typeof targets)[number], key: '2xx' | 'non2xx' | 'errors'): number => t.results.reduce((a, r) => a + r[key], 0);
-/** Per round, a target's rate over the bare server's in the same round. */
-const roundRatios = (t: (typeof targets)[number]): string => t.results.map((r, i) => round(r.requests.average / bare.results[i]!.requests.average, 2)).join(' / ');
+const rate = (t: Target): number => mean(t.results.map((r) => r.requests.average));
+const sum = (t: Target, key: '2xx' | 'non2xx' | 'errors'): number => t.results.reduce((a, r) => a + r[key], 0);
+/** Per round, a target's rate over a peer's in the same round. */
+const roundRatios = (t: Target, peer = bare): string => t.results.map((r, i) => round(r.requests.average / peer.results[i]!.requests.average, 2)).join(' / ');
 const ratio = rate(lmdb) / rate(bare);
-const row = (t: (typeof targets)[number]) => ({
+const row = (t: Target) => ({
   case: t.name,
   'req/s': round(rate(t)),
   rounds: t.results.map((r) => round(r.requests.average)).join(' / '),
@@ -72,10 +77,14 @@ report({
     row(memory),
     { case: 'ratio herald lmdb / bare', 'req/s': round(ratio, 2), rounds: roundRatios(lmdb) },
     { case: 'ratio herald memory / bare', 'req/s': round(rate(memory) / rate(bare), 2), rounds: roundRatios(memory) },
+    row(bareMore),
+    row(lmdbMore),
+    { case: `ratio herald lmdb / bare, ${MORE_CONNECTIONS} connections`, 'req/s': round(rate(lmdbMore) / rate(bareMore), 2), rounds: roundRatios(lmdbMore, bareMore) },
   ],
   notes: [
-    `herald stored ${stored} events (warm-up included) for ${sum(lmdb, '2xx')} measured 201s; every 201 was sent after the durable commit.`,
+    `herald stored ${stored} events (warm-up included) for ${sum(lmdb, '2xx') + sum(lmdbMore, '2xx')} measured 201s; every 201 was sent after the durable commit.`,
     `The three servers run side by side and are measured in turn, ${ROUNDS} rounds of ${SECONDS} s after 2 s of warm-up each; a row's rate is the mean of its rounds, the ratios are of those means (per round in "rounds").`,
+    `The goal is at ${CONNECTIONS} connections. Every durable answer waits for its group commit (two disk flushes in LMDB), so ${CONNECTIONS} connections keep only so many requests in flight; the ${MORE_CONNECTIONS}-connection rows show the rate when more are (same servers, measured in the same rounds).`,
     'server cpu µs/req: CPU time of the server process (all its threads: LMDB commits run on the libuv pool) per request answered. The load generator needs the other core, so the server\'s CPU per request sets the rate; the memory row shows the HTTP and hub cost without the disk.',
   ],
 });
