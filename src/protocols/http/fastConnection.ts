@@ -92,7 +92,10 @@ export class FastConnection {
    */
   stop(): void {
     if (this.finished) return;
-    if (this.pending.length > 0 || this.bytes > 0) return this.release();
+    if (this.pending.length > 0 || this.bytes > 0) {
+      this.release();
+      return;
+    }
     this.finish();
     this.socket.destroy();
   }
@@ -108,10 +111,10 @@ export class FastConnection {
   private readonly onData = (chunk: Buffer): void => {
     this.chunks.push(chunk);
     this.bytes += chunk.length;
+    if (this.bytes >= this.need) this.take();
     // A trickling client would reset an inactivity timeout forever: past the grace, node:http
     // takes the request and its own deadlines apply.
     if (this.partialSince !== 0 && Date.now() - this.partialSince > PARTIAL_GRACE_MS) this.release();
-    else if (this.bytes >= this.need) this.take();
   };
 
   /** Takes every complete request buffered, up to the first one the fast path does not serve. */
