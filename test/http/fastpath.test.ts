@@ -4,7 +4,7 @@ import type { Hub } from '../../src/core/hub.js';
 import { send, startServer, type Server } from './helpers.js';
 
 /**
- * The raw fast path must answer exactly as the fastify route does: the same request sent to a
+ * The fast path (socket and node-request ways) must answer exactly as the fastify route does: the same request sent to a
  * server with the fast path and to one without gives the same status, headers and body (up to
  * generated ids), and leaves the same store behind.
  */

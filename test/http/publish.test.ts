@@ -5,7 +5,7 @@ import { STREAM_NAME_RULE } from '../../src/core/names.js';
 import { tempDir } from '../helpers/tmp.js';
 import { post, startServer, UUID_V7, type Server } from './helpers.js';
 
-// Every publish test runs twice: through the raw fast path and through fastify alone.
+// Every publish test runs twice: through the fast path and through fastify alone.
 describe.each([
   { fastPath: true, name: 'fast path' },
   { fastPath: false, name: 'fastify only' },

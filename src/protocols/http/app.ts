@@ -28,7 +28,7 @@ export interface AppOptions {
   acl: AccessControl | undefined;
   /** Undefined when no origin is allowed (CORS off). */
   cors?: CorsPolicy | undefined;
-  /** Lets the listener put a raw fast path in front of fastify (see fastpath.ts). */
+  /** Lets the listener put the fast path in front of fastify (see fastpath.ts). */
   serverFactory?: FastifyServerFactory;
   metrics: HttpMetrics;
   /** Webhook subscriptions (routes under /subscriptions), when delivery is enabled. */

@@ -63,13 +63,13 @@ export class FastPath implements FastConnectionHost {
   serverFactory(): FastifyServerFactory {
     return (fastifyHandler, rawOptions): Server => {
       const options = rawOptions as { http?: ServerOptions | null; keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number };
-      // What fastify sets up on the server it would have created itself.
       const handler: RequestListener = (req, res) => {
         const stream = this.enabled ? streamOf(req, this.limits.bodyLimit) : undefined;
         if (stream === undefined) fastifyHandler(req, res);
         else this.publishRequest(req, res, stream);
       };
       const server = createServer(options.http ?? {}, handler);
+      // What fastify sets up on the server it would have created itself.
       if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
       if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
       if (options.connectionTimeout !== undefined) server.setTimeout(options.connectionTimeout);

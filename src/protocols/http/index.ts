@@ -87,7 +87,7 @@ class HttpApiListener implements HttpListener {
     return this.bound;
   }
 
-  /** Requests served by the raw fast path (not part of HttpListener: for tests and benchmarks). */
+  /** Requests served by the fast path (not part of HttpListener: for tests and benchmarks). */
   get fastPathRequests(): number {
     return this.fastPath?.handled ?? 0;
   }
