@@ -76,12 +76,7 @@ export class FastConnection {
     private readonly socket: Socket,
     private readonly host: FastConnectionHost,
   ) {
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
-    socket.on('error', this.onError);
-    socket.on('close', this.onClose);
-    socket.on('timeout', this.onTimeout);
-    socket.on('drain', this.onDrain);
+    for (const [event, listener] of this.listeners()) socket.on(event, listener);
     this.setTimer(host.keepAliveMs);
   }
 
@@ -252,16 +247,22 @@ export class FastConnection {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    const s = this.socket;
-    s.removeListener('data', this.onData);
-    s.removeListener('end', this.onEnd);
-    s.removeListener('error', this.onError);
-    s.removeListener('close', this.onClose);
-    s.removeListener('timeout', this.onTimeout);
-    s.removeListener('drain', this.onDrain);
+    for (const [event, listener] of this.listeners()) this.socket.removeListener(event, listener);
     // Until node:http takes it (or it closes), errors must still have a listener.
-    s.on('error', noop);
+    this.socket.on('error', noop);
     this.host.forget(this);
+  }
+
+  /** The socket events this connection listens to while it has the socket. */
+  private listeners(): Array<[string, (chunk: Buffer) => void]> {
+    return [
+      ['data', this.onData],
+      ['end', this.onEnd],
+      ['error', this.onError],
+      ['close', this.onClose],
+      ['timeout', this.onTimeout],
+      ['drain', this.onDrain],
+    ];
   }
 
   private joined(): Buffer | undefined {
