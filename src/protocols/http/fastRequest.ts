@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { isValidStreamName } from '../../core/names.js';
 
 /**
@@ -16,6 +17,8 @@ import { isValidStreamName } from '../../core/names.js';
  *   answer 413), and no `Transfer-Encoding`, `Expect` or `Upgrade`;
  * - `Connection` absent, `keep-alive` or `close`;
  * - a Content-Type from FAST_TYPES, or none with a non-empty body.
+ *
+ * streamOf takes the same publishes from node's parse, on connections node:http has.
  */
 
 export interface FastRequestLimits {
@@ -59,8 +62,10 @@ export const FAST_TYPES: ReadonlySet<string> = new Set([
 
 const PARTIAL: FastRequest = { kind: 'partial', need: 0 };
 const OTHER: FastRequest = { kind: 'other' };
-const PREFIX = 'POST /streams/';
-const SUFFIX = '/events HTTP/1.1';
+const STREAMS = '/streams/';
+const EVENTS = '/events';
+const PREFIX = `POST ${STREAMS}`;
+const SUFFIX = `${EVENTS} HTTP/1.1`;
 /** `name: value` with optional whitespace around the value; no CR, LF or non-ASCII anywhere. */
 const HEADER_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([\x20-\x7e\t]*?)[ \t]*$/;
 const DIGITS = /^[0-9]{1,15}$/;
@@ -96,13 +101,38 @@ export function recognizeRequest(buf: Buffer, limits: FastRequestLimits): FastRe
   const length = headers['content-length'];
   if (length === undefined || !DIGITS.test(length)) return OTHER;
   const n = Number(length);
-  if (n > limits.bodyLimit) return OTHER;
-  const type = headers['content-type'];
-  if (type === undefined ? n === 0 : !FAST_TYPES.has(type)) return OTHER;
+  if (!takesBody(headers['content-type'], n, limits.bodyLimit)) return OTHER;
   const connection = headers.connection?.toLowerCase();
   if (connection !== undefined && connection !== 'keep-alive' && connection !== 'close') return OTHER;
 
   const bodyStart = headEnd + 4;
   if (buf.length < bodyStart + n) return { kind: 'partial', need: bodyStart + n };
   return { kind: 'publish', stream, headers, bodyStart, end: bodyStart + n, close: connection === 'close' };
+}
+
+/**
+ * The same publishes judged on node's parse, for connections node:http has: the stream name,
+ * or undefined when the request is not one.
+ */
+export function streamOf(req: IncomingMessage, bodyLimit: number): string | undefined {
+  if (req.method !== 'POST') return undefined;
+  const url = req.url!;
+  if (!url.startsWith(STREAMS) || !url.endsWith(EVENTS)) return undefined;
+  const stream = url.slice(STREAMS.length, -EVENTS.length);
+  // The name pattern excludes '/', '%' and '?', so this also rules out query strings and
+  // anything the router would decode.
+  if (!isValidStreamName(stream)) return undefined;
+  const headers = req.headers;
+  const length = headers['content-length'];
+  if (length === undefined || headers['transfer-encoding'] !== undefined) return undefined;
+  return takesBody(headers['content-type'], Number(length), bodyLimit) ? stream : undefined;
+}
+
+/**
+ * The body rules both ways share: a length within the limit (past it, fastify's 413), and a
+ * Content-Type from FAST_TYPES, or none with a non-empty body (no body is fastify's case).
+ */
+function takesBody(type: string | undefined, length: number, bodyLimit: number): boolean {
+  if (!(length <= bodyLimit)) return false;
+  return type === undefined ? length > 0 : FAST_TYPES.has(type);
 }

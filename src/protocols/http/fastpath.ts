@@ -2,7 +2,6 @@ import { createServer, maxHeaderSize, STATUS_CODES, type IncomingMessage, type R
 import type { Socket } from 'node:net';
 import type { FastifyServerFactory } from 'fastify';
 import type { Hub } from '../../core/hub.js';
-import { isValidStreamName } from '../../core/names.js';
 import type { HeraldConfig } from '../../config/schema.js';
 import type { Logger } from '../../observability/logger.js';
 import { authorize, type AccessControl } from './auth.js';
@@ -10,7 +9,7 @@ import type { CorsPolicy } from './cors.js';
 import { JSON_CONTENT_TYPE } from './context.js';
 import { errorBody, toHttpError } from './errors.js';
 import { FastConnection, type FastAnswer, type FastConnectionHost, type FastPublish } from './fastConnection.js';
-import { FAST_TYPES, type FastRequestLimits } from './fastRequest.js';
+import { streamOf, type FastRequestLimits } from './fastRequest.js';
 import { ingest } from './ingest.js';
 import type { HttpMetrics } from './metrics.js';
 import { publishedBody } from './render.js';
@@ -145,7 +144,7 @@ export class FastPath implements FastConnectionHost {
   }
 
   private answer(status: number, body: string, started: number, cors: string[] | undefined, extra?: Record<string, string>): FastAnswer {
-    const headers = cors === undefined ? [] : [...cors];
+    const headers = cors ?? []; // headersFor gives a fresh array each time
     if (extra !== undefined) for (const name in extra) headers.push(name, extra[name]!);
     this.metrics.record(EVENTS_ROUTE, 'POST', status, (performance.now() - started) / 1000);
     return { status, body, headers };
@@ -160,30 +159,6 @@ export class FastPath implements FastConnectionHost {
     }
     return this.answer(e.status, errorBody(e.code, e.message), started, cors, e.headers);
   }
-}
-
-/**
- * The stream name when node's request is one the fast path takes (the same publishes as
- * recognizeRequest, judged on node's parse), else undefined.
- */
-function streamOf(req: IncomingMessage, bodyLimit: number): string | undefined {
-  if (req.method !== 'POST') return undefined;
-  const url = req.url!;
-  // "/streams/" is 9 characters, "/events" 7.
-  if (!url.startsWith('/streams/') || !url.endsWith('/events')) return undefined;
-  const stream = url.slice(9, -7);
-  // The name pattern excludes '/', '%' and '?', so this also rules out query strings and
-  // anything the router would decode.
-  if (!isValidStreamName(stream)) return undefined;
-  const headers = req.headers;
-  const type = headers['content-type'];
-  if (type !== undefined && !FAST_TYPES.has(type)) return undefined;
-  const length = headers['content-length'];
-  if (length === undefined || headers['transfer-encoding'] !== undefined) return undefined;
-  const n = Number(length);
-  if (!(n <= bodyLimit)) return undefined;
-  if (type === undefined && n === 0) return undefined; // fastify's no-body case; rare
-  return stream;
 }
 
 let dateSecond = NaN;
