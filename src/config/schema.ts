@@ -32,6 +32,11 @@ const lmdbStore = z
       .min(0)
       .default(64)
       .describe('Pages LMDB reads stay mapped, and count in RSS, until the kernel needs the memory; after reading this many MiB of events Herald reopens the database between two commits (a few ms) to unmap them. 0: never.'),
+    inlineCommitKiB: z
+      .number()
+      .min(0)
+      .default(64)
+      .describe('A commit of at most this many KiB of events, with no other in flight, is written and flushed on the main thread: faster and cheaper for small batches, but the event loop waits for the disk meanwhile (docs/store.md). Bigger commits go to a write thread. 0: always the write thread (for a slow disk).'),
   })
   .strict();
 
@@ -70,7 +75,7 @@ export const configSchema = z
   .object({
     store: z
       .discriminatedUnion('type', [lmdbStore, memoryStore, postgresStore])
-      .default({ type: 'lmdb', path: './herald-data', mapSizeGiB: 64, unmapAfterReadMiB: 64 })
+      .default({ type: 'lmdb', path: './herald-data', mapSizeGiB: 64, unmapAfterReadMiB: 64, inlineCommitKiB: 64 })
       .describe('Where events are kept.'),
     http: z
       .object({

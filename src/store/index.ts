@@ -15,6 +15,7 @@ export function createStore(config: StoreConfig, defaultRetention: RetentionPoli
         path: config.path,
         mapSize: Math.round(config.mapSizeGiB * 1024 ** 3),
         unmapAfterReadBytes: Math.round(config.unmapAfterReadMiB * 1024 ** 2),
+        inlineCommitBytes: Math.round(config.inlineCommitKiB * 1024),
         defaultRetention,
       });
     case 'memory':

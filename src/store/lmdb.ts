@@ -19,9 +19,22 @@ export interface LmdbStoreOptions extends LogStoreOptions {
    * unmaps the pages read (default 64 MiB; 0: never). See `remapped`.
    */
   unmapAfterReadBytes?: number;
+  /**
+   * A commit whose events total at most this many bytes is written and flushed on the main
+   * thread, when no other commit is in flight (default 64 KiB; 0: never). See `commitWrites`.
+   */
+  inlineCommitBytes?: number;
 }
 
 const DEFAULT_UNMAP_AFTER_READ_BYTES = 64 * 1024 ** 2;
+const DEFAULT_INLINE_COMMIT_BYTES = 64 * 1024;
+
+/** Payload bytes of a batch's events: what its commit mostly writes. */
+function eventBytes(events: EventWrite[]): number {
+  let bytes = 0;
+  for (const e of events) bytes += e.record.data.length;
+  return bytes;
+}
 
 /**
  * Chunk buffers kept for reuse: enough for the commits in flight under bulk load (a chunk's
@@ -67,6 +80,10 @@ export class LmdbStore extends LogStore {
    * RSS as large as the data they read, though it is only page cache.
    */
   remapped = 0;
+  /** Commits written on the main thread (see commitWrites). */
+  inlineCommits = 0;
+  /** Commits on lmdb-js's write thread not yet done. */
+  private threadCommits = 0;
 
   constructor(private readonly options: LmdbStoreOptions) {
     super(options);
@@ -178,6 +195,7 @@ export class LmdbStore extends LogStore {
 
   protected async shutdown(): Promise<void> {
     await this.env.close();
+
     this.lock?.release();
   }
 
@@ -201,10 +219,31 @@ export class LmdbStore extends LogStore {
     return buf.subarray(0, size);
   };
 
+  /**
+   * One transaction, committed and flushed to disk before the promise resolves. A small batch
+   * with no other commit in flight is written on the main thread: its cost is nearly all the
+   * wait for the disk, and the hand-offs to and from lmdb-js's write thread added more CPU and
+   * latency than they saved (docs/store.md, "Commit latency"). A big one goes to that thread,
+   * so the main thread meanwhile parses what comes next.
+   */
   private commitWrites(w: BatchWrites): Promise<void> {
-    // Writes issued in one synchronous run share one transaction (lmdb-js batches them per event
-    // turn and executes them on its write thread); the promise of the last one resolves when
-    // that transaction is committed and synced.
+    if (this.threadCommits === 0 && eventBytes(w.events) <= (this.options.inlineCommitBytes ?? DEFAULT_INLINE_COMMIT_BYTES)) {
+      try {
+        this.env.transactionSync(() => this.write(w));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      this.inlineCommits++;
+      return Promise.resolve();
+    }
+    this.threadCommits++;
+    return this.write(w).finally(() => this.threadCommits--);
+  }
+
+  private write(w: BatchWrites): Promise<void> {
+    // Writes issued in one synchronous run share one transaction: inside transactionSync, that
+    // one; otherwise lmdb-js batches them per event turn and executes them on its write thread,
+    // and the promise of the last one resolves when that transaction is committed and synced.
     for (const { sid, before } of w.trimmed) this.trim(sid, before);
     for (const id of w.removedIds) this.ids.remove(id);
     for (const prefix of w.removedRuns) this.runs.remove(prefix);
