@@ -1,52 +1,100 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LmdbStore } from '../../src/store/lmdb.js';
+import { LmdbStore, type LmdbStoreOptions } from '../../src/store/lmdb.js';
 import type { Store } from '../../src/store/types.js';
 import { tempDir } from '../helpers/tmp.js';
-import { storeContract } from './contract.js';
+import { storeContract, type StoreHarness } from './contract.js';
 
-storeContract('lmdb', async () => {
-  const dir = tempDir();
-  let store: Store = new LmdbStore({ path: dir.path });
-  return {
-    get store() {
-      return store;
-    },
-    reopen: async () => {
-      await store.close();
-      store = new LmdbStore({ path: dir.path });
-      await store.open();
-      return store;
-    },
-    cleanup: async () => {
+/** A harness for the store contract: an LMDB store on a fresh directory, reopened with the same options. */
+function lmdbHarness(options: Omit<LmdbStoreOptions, 'path'> = {}): () => Promise<StoreHarness> {
+  return async () => {
+    const dir = tempDir();
+    const open = (): LmdbStore => new LmdbStore({ path: dir.path, ...options });
+    let store: Store = open();
+    return {
+      get store() {
+        return store;
+      },
+      reopen: async () => {
+        await store.close();
+        store = open();
+        await store.open();
+        return store;
+      },
+      cleanup: async () => {
+        await store.close();
+        dir.cleanup();
+      },
+    };
+  };
+}
+
+// Small commits run inline (on the main thread) by default.
+storeContract('lmdb', lmdbHarness());
+// Every commit on lmdb-js's write thread.
+storeContract('lmdb, every commit on the write thread', lmdbHarness({ inlineCommitBytes: 0 }));
+// The environment reopened after every few KiB read, so that reopening happens between nearly
+// every commit and read the contract makes.
+storeContract('lmdb, reopened after every 4 KiB read', lmdbHarness({ unmapAfterReadBytes: 4096 }));
+
+describe('lmdb commit paths', () => {
+  const small = (i: number) => ({ stream: 's', data: new TextEncoder().encode(`small ${i}`) });
+  const big = (i: number) => ({ stream: 's', data: new Uint8Array(40 * 1024).fill(i) });
+
+  async function withStore(options: Omit<LmdbStoreOptions, 'path'>, body: (store: LmdbStore, reopen: () => Promise<LmdbStore>) => Promise<void>): Promise<void> {
+    const dir = tempDir();
+    let store = new LmdbStore({ path: dir.path, ...options });
+    await store.open();
+    try {
+      await body(store, async () => {
+        await store.close();
+        store = new LmdbStore({ path: dir.path, ...options });
+        await store.open();
+        return store;
+      });
+    } finally {
       await store.close();
       dir.cleanup();
-    },
-  };
-});
+    }
+  }
 
-// The same contract with the environment reopened after every few KiB read, so that reopening
-// happens between nearly every commit and read the contract makes.
-storeContract('lmdb, reopened after every 4 KiB read', async () => {
-  const dir = tempDir();
-  const options = { path: dir.path, unmapAfterReadBytes: 4096 };
-  let store: Store = new LmdbStore(options);
-  return {
-    get store() {
-      return store;
-    },
-    reopen: async () => {
-      await store.close();
-      store = new LmdbStore(options);
-      await store.open();
-      return store;
-    },
-    cleanup: async () => {
-      await store.close();
-      dir.cleanup();
-    },
-  };
+  it('commits a small batch inline and a big one on the write thread; both are there after reopening', async () => {
+    await withStore({ inlineCommitBytes: 64 * 1024 }, async (store, reopen) => {
+      await store.append([small(1)]);
+      expect(store.inlineCommits).toBe(1);
+      await store.append([big(1), big(2)]); // 80 KiB of events
+      expect(store.inlineCommits).toBe(1);
+      await store.append([small(2)]);
+      expect(store.inlineCommits).toBe(2);
+      const again = await reopen();
+      const events = await again.read('s', { limit: 10 });
+      expect(events.map((e) => e.data.length)).toEqual([7, 40 * 1024, 40 * 1024, 7]);
+      expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    });
+  });
+
+  it('does not commit inline while a commit is on the write thread, so commits stay in order', async () => {
+    await withStore({ inlineCommitBytes: 64 * 1024 }, async (store, reopen) => {
+      const first = store.append([big(1), big(2)]);
+      await new Promise((r) => setImmediate(r)); // the big batch is committing on the write thread
+      const second = store.append([small(1)]);
+      expect((await first).map((r) => r.seq)).toEqual([1, 2]);
+      expect((await second)[0]!.seq).toBe(3);
+      expect(store.inlineCommits).toBe(0);
+      await store.append([small(2)]); // nothing in flight again
+      expect(store.inlineCommits).toBe(1);
+      expect((await (await reopen()).read('s', { limit: 10 })).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    });
+  });
+
+  it('commits everything on the write thread when inlineCommitBytes is 0', async () => {
+    await withStore({ inlineCommitBytes: 0 }, async (store) => {
+      for (let i = 0; i < 5; i++) await store.append([small(i)]);
+      expect(store.inlineCommits).toBe(0);
+      expect((await store.read('s', { limit: 10 })).length).toBe(5);
+    });
+  });
 });
 
 /** Resident file-backed memory of this process (mapped file pages), in bytes. */
