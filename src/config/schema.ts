@@ -35,7 +35,7 @@ const lmdbStore = z
     inlineCommitKiB: z
       .number()
       .min(0)
-      .default(64)
+      .default(16)
       .describe('A commit of at most this many KiB of events, with no other in flight, is written and flushed on the main thread: faster and cheaper for small batches, but the event loop waits for the disk meanwhile (docs/store.md). Bigger commits go to a write thread. 0: always the write thread (for a slow disk).'),
   })
   .strict();
@@ -75,7 +75,7 @@ export const configSchema = z
   .object({
     store: z
       .discriminatedUnion('type', [lmdbStore, memoryStore, postgresStore])
-      .default({ type: 'lmdb', path: './herald-data', mapSizeGiB: 64, unmapAfterReadMiB: 64, inlineCommitKiB: 64 })
+      .default({ type: 'lmdb', path: './herald-data', mapSizeGiB: 64, unmapAfterReadMiB: 64, inlineCommitKiB: 16 })
       .describe('Where events are kept.'),
     http: z
       .object({

@@ -21,13 +21,13 @@ export interface LmdbStoreOptions extends LogStoreOptions {
   unmapAfterReadBytes?: number;
   /**
    * A commit whose events total at most this many bytes is written and flushed on the main
-   * thread, when no other commit is in flight (default 64 KiB; 0: never). See `commitWrites`.
+   * thread, when no other commit is in flight (default 16 KiB; 0: never). See `commitWrites`.
    */
   inlineCommitBytes?: number;
 }
 
 const DEFAULT_UNMAP_AFTER_READ_BYTES = 64 * 1024 ** 2;
-const DEFAULT_INLINE_COMMIT_BYTES = 64 * 1024;
+const DEFAULT_INLINE_COMMIT_BYTES = 16 * 1024;
 
 /** Payload bytes of a batch's events: what its commit mostly writes. */
 function eventBytes(events: EventWrite[]): number {
