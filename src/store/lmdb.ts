@@ -195,7 +195,6 @@ export class LmdbStore extends LogStore {
 
   protected async shutdown(): Promise<void> {
     await this.env.close();
-
     this.lock?.release();
   }
 
@@ -223,11 +222,12 @@ export class LmdbStore extends LogStore {
    * One transaction, committed and flushed to disk before the promise resolves. A small batch
    * with no other commit in flight is written on the main thread: its cost is nearly all the
    * wait for the disk, and the hand-offs to and from lmdb-js's write thread added more CPU and
-   * latency than they saved (docs/store.md, "Commit latency"). A big one goes to that thread,
+   * latency than they saved (docs/store.md, "Where a commit runs"). A big one goes to that thread,
    * so the main thread meanwhile parses what comes next.
    */
   private commitWrites(w: BatchWrites): Promise<void> {
-    if (this.threadCommits === 0 && eventBytes(w.events) <= (this.options.inlineCommitBytes ?? DEFAULT_INLINE_COMMIT_BYTES)) {
+    const inlineLimit = this.options.inlineCommitBytes ?? DEFAULT_INLINE_COMMIT_BYTES;
+    if (inlineLimit > 0 && this.threadCommits === 0 && eventBytes(w.events) <= inlineLimit) {
       try {
         this.env.transactionSync(() => this.write(w));
       } catch (err) {

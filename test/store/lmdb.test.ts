@@ -91,6 +91,7 @@ describe('lmdb commit paths', () => {
   it('commits everything on the write thread when inlineCommitBytes is 0', async () => {
     await withStore({ inlineCommitBytes: 0 }, async (store) => {
       for (let i = 0; i < 5; i++) await store.append([small(i)]);
+      await store.kvWrite([{ collection: 'c', key: 'k', value: 1 }]); // a commit without events
       expect(store.inlineCommits).toBe(0);
       expect((await store.read('s', { limit: 10 })).length).toBe(5);
     });
