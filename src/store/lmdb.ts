@@ -227,17 +227,19 @@ export class LmdbStore extends LogStore {
    */
   private commitWrites(w: BatchWrites): Promise<void> {
     const inlineLimit = this.options.inlineCommitBytes ?? DEFAULT_INLINE_COMMIT_BYTES;
-    if (inlineLimit > 0 && this.threadCommits === 0 && eventBytes(w.events) <= inlineLimit) {
-      try {
+    try {
+      if (inlineLimit > 0 && this.threadCommits === 0 && eventBytes(w.events) <= inlineLimit) {
         this.env.transactionSync(() => this.write(w));
-      } catch (err) {
-        return Promise.reject(err);
+        this.inlineCommits++;
+        return Promise.resolve();
       }
-      this.inlineCommits++;
-      return Promise.resolve();
+      const done = this.write(w);
+      this.threadCommits++;
+      return done.finally(() => this.threadCommits--);
+    } catch (err) {
+      // A write refused before it reached the disk (a closed environment) fails the commit too.
+      return Promise.reject(err);
     }
-    this.threadCommits++;
-    return this.write(w).finally(() => this.threadCommits--);
   }
 
   private write(w: BatchWrites): Promise<void> {

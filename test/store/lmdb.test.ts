@@ -88,6 +88,16 @@ describe('lmdb commit paths', () => {
     });
   });
 
+  it('fails the store, not the process, when an inline commit throws', async () => {
+    await withStore({}, async (store) => {
+      await store.append([small(1)]);
+      // The environment closed under the store: transactionSync throws at once.
+      await (store as unknown as { env: { close(): Promise<void> } }).env.close();
+      await expect(store.append([small(2)])).rejects.toThrow();
+      expect(store.isOpen).toBe(false);
+    });
+  });
+
   it('commits everything on the write thread when inlineCommitBytes is 0', async () => {
     await withStore({ inlineCommitBytes: 0 }, async (store) => {
       for (let i = 0; i < 5; i++) await store.append([small(i)]);
