@@ -42,20 +42,14 @@ describe('lmdb commit paths', () => {
   const small = (i: number) => ({ stream: 's', data: new TextEncoder().encode(`small ${i}`) });
   const big = (i: number) => ({ stream: 's', data: new Uint8Array(40 * 1024).fill(i) });
 
+  /** Runs `body` on an open store made by the contract's harness, which it then cleans up. */
   async function withStore(options: Omit<LmdbStoreOptions, 'path'>, body: (store: LmdbStore, reopen: () => Promise<LmdbStore>) => Promise<void>): Promise<void> {
-    const dir = tempDir();
-    let store = new LmdbStore({ path: dir.path, ...options });
-    await store.open();
+    const h = await lmdbHarness(options)();
+    await h.store.open();
     try {
-      await body(store, async () => {
-        await store.close();
-        store = new LmdbStore({ path: dir.path, ...options });
-        await store.open();
-        return store;
-      });
+      await body(h.store as LmdbStore, async () => (await h.reopen!()) as LmdbStore);
     } finally {
-      await store.close();
-      dir.cleanup();
+      await h.cleanup();
     }
   }
 
