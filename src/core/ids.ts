@@ -121,9 +121,26 @@ export function counterOf(id: string): number | undefined {
   return COUNTER_PATTERN.test(tail) ? parseInt(tail, 16) : undefined;
 }
 
+/** A run of minted ids as stores index it by prefix: [sid, seq of its first event, counter of its first id, count]. */
+export type StoredRun = readonly [sid: number, firstSeq: number, lo: number, count: number];
+
+/**
+ * Where a minted id's event is: its prefix names the run (`runOf`), its counter says how far
+ * into the run. Undefined for an id that is not minted or not in a stored run.
+ */
+export function locateInRun(id: string, runOf: (prefix: string) => StoredRun | undefined): { sid: number; seq: number } | undefined {
+  const counter = counterOf(id);
+  if (counter === undefined) return undefined;
+  const run = runOf(id.slice(0, ID_PREFIX_LENGTH));
+  if (!run) return undefined;
+  const [sid, firstSeq, lo, count] = run;
+  const k = counter - lo;
+  return k >= 0 && k < count ? { sid, seq: firstSeq + k } : undefined;
+}
+
 const shared = new IdMinter();
 
-/** One fresh UUIDv7, for stores that index every id (memory, PostgreSQL). */
+/** One fresh UUIDv7, for a store that indexes every id (PostgreSQL). */
 export function newEventId(): string {
   const run = shared.run(1);
   return run.prefix + counterHex(run.lo);

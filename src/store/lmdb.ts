@@ -1,7 +1,7 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { counterOf, ID_PREFIX_LENGTH } from '../core/ids.js';
+import { ID_PREFIX_LENGTH, locateInRun } from '../core/ids.js';
 import type { EventWrite } from './batch.js';
 import { LogStore, type LogStoreOptions, type BatchWrites, type EventRecordWithSeq, type LoadedState, type RecordSummary } from './logStore.js';
 import type { StreamMeta } from './meta.js';
@@ -299,14 +299,7 @@ export class LmdbStore extends LogStore {
   protected findId(id: string): { sid: number; seq: number } | undefined {
     const found = this.ids.get(id);
     if (found) return { sid: found[0], seq: found[1] };
-    // A minted id: its run's entry says where the run starts, the counter says how far in.
-    const counter = counterOf(id);
-    if (counter === undefined) return undefined;
-    const run = this.runs.get(id.slice(0, ID_PREFIX_LENGTH));
-    if (!run) return undefined;
-    const [sid, firstSeq, lo, count] = run;
-    const k = counter - lo;
-    return k >= 0 && k < count ? { sid, seq: firstSeq + k } : undefined;
+    return locateInRun(id, (prefix) => this.runs.get(prefix));
   }
 
   /**

@@ -2,10 +2,70 @@ import { LogStore, type LogStoreOptions, type BatchWrites, type EventRecordWithS
 import type { EventRecord } from './record.js';
 import type { KvListOptions, RetentionPolicy } from './types.js';
 import { selectKv } from './kv.js';
+import { locateInRun, type StoredRun } from '../core/ids.js';
 
 export interface MemoryStoreOptions extends LogStoreOptions {
   /** Bound on each stream: the oldest events past this count are removed by retention. */
   maxEventsPerStream?: number;
+}
+
+/**
+ * One stream's events in seq order: an array from `base`, trimmed from the front by moving
+ * `start` and compacted now and then. It was a Map by seq: at the 100,000-event bound every
+ * append is one insert and one delete, and a V8 Map of that size under such churn costs 1–2 µs
+ * per pair (it rehashes over and over).
+ */
+class StreamLog {
+  private records: Array<EventRecord | undefined> = [];
+  /** Beside each record: whether its id was minted (retention then removes its run, not its id). */
+  private minted: boolean[] = [];
+  /** The seq of records[0]. */
+  private base = 0;
+  /** Records before this index are trimmed. */
+  private start = 0;
+
+  push(seq: number, record: EventRecord, minted: boolean): void {
+    if (this.start === this.records.length) {
+      this.records = [];
+      this.minted = [];
+      this.base = seq;
+      this.start = 0;
+    }
+    // Seqs are consecutive per stream; a hole would only be left empty.
+    while (this.base + this.records.length < seq) {
+      this.records.push(undefined);
+      this.minted.push(false);
+    }
+    this.records.push(record);
+    this.minted.push(minted);
+  }
+
+  get(seq: number): EventRecord | undefined {
+    const i = seq - this.base;
+    return i >= this.start ? this.records[i] : undefined;
+  }
+
+  /** The kept records from `seq` on, in seq order. */
+  *from(seq: number): Generator<[seq: number, record: EventRecord, minted: boolean]> {
+    for (let i = Math.max(this.start, seq - this.base); i < this.records.length; i++) {
+      const record = this.records[i];
+      if (record) yield [this.base + i, record, this.minted[i]!];
+    }
+  }
+
+  /** Removes the records below `before`. */
+  trimBelow(before: number): void {
+    const end = Math.min(before - this.base, this.records.length);
+    for (let i = this.start; i < end; i++) this.records[i] = undefined;
+    this.start = Math.max(this.start, end);
+    // Compact once the trimmed front is most of the array: amortized O(1) per record.
+    if (this.start >= 1024 && this.start * 2 >= this.records.length) {
+      this.records = this.records.slice(this.start);
+      this.minted = this.minted.slice(this.start);
+      this.base += this.start;
+      this.start = 0;
+    }
+  }
 }
 
 /**
@@ -15,8 +75,10 @@ export interface MemoryStoreOptions extends LogStoreOptions {
  */
 export class MemoryStore extends LogStore {
   readonly kind = 'memory';
-  private readonly events = new Map<number, Map<number, EventRecord>>();
+  private readonly events = new Map<number, StreamLog>();
+  /** Producer-chosen ids. Minted ones are found through `runs`, as in the LMDB store. */
   private readonly ids = new Map<string, { sid: number; seq: number }>();
+  private readonly runs = new Map<string, StoredRun>();
   private readonly positions = new Map<string, number>();
   private readonly kv = new Map<string, Map<string, unknown>>();
   private readonly maxEventsPerStream: number;
@@ -37,15 +99,31 @@ export class MemoryStore extends LogStore {
   }
 
   protected async commit(w: BatchWrites): Promise<void> {
-    for (const { sid, seq, record } of w.events) {
-      let stream = this.events.get(sid);
-      if (!stream) this.events.set(sid, (stream = new Map()));
-      // A copy of the payload: the caller's bytes may be a view into a larger request body.
-      stream.set(seq, { ...record, data: Uint8Array.prototype.slice.call(record.data) });
+    // The LMDB store's order: removals first, so an id trimmed and stored again in one batch stays.
+    for (const { sid, before } of w.trimmed) this.events.get(sid)?.trimBelow(before);
+    for (const id of w.removedIds) this.ids.delete(id);
+    for (const prefix of w.removedRuns) this.runs.delete(prefix);
+    // A copy of each payload (the caller's bytes may be a view into a larger request body), in
+    // one buffer per stream and commit: an ArrayBuffer per event cost more in allocation and GC
+    // than the rest of the commit. Per stream, so that trimming a stream frees its buffers.
+    const slabs = new Map<number, { bytes: number; at: number; slab?: Uint8Array }>();
+    for (const { sid, record } of w.events) {
+      const slab = slabs.get(sid);
+      if (slab) slab.bytes += record.data.byteLength;
+      else slabs.set(sid, { bytes: record.data.byteLength, at: 0 });
     }
-    for (const { sid, before } of w.trimmed) this.trim(sid, before);
-    // Every id, minted or not, in one map: id runs (batch.ts) matter only for the LMDB index.
-    for (const { sid, seq, record } of w.events) this.ids.set(record.id, { sid, seq });
+    for (const { sid, seq, record, minted } of w.events) {
+      let stream = this.events.get(sid);
+      if (!stream) this.events.set(sid, (stream = new StreamLog()));
+      const own = slabs.get(sid)!;
+      own.slab ??= new Uint8Array(own.bytes);
+      const data = own.slab.subarray(own.at, (own.at += record.data.byteLength));
+      data.set(record.data);
+      stream.push(seq, { ...record, data }, minted);
+    }
+    // One index entry per run of minted ids, not per event (the same churn as above).
+    for (const { id, sid, seq } of w.ids) this.ids.set(id, { sid, seq });
+    for (const { prefix, lo, count, sid, firstSeq } of w.runs) this.runs.set(prefix, [sid, firstSeq, lo, count]);
     for (const name of w.removedPositionsOf) {
       for (const key of this.positions.keys()) if (key.startsWith(`${name}\0`)) this.positions.delete(key);
     }
@@ -59,32 +137,17 @@ export class MemoryStore extends LogStore {
     for (const sid of w.trashDone) this.events.delete(sid);
   }
 
-  /** Removes the events of `sid` below `before` and their ids (unless an id was reused since). */
-  private trim(sid: number, before: number): void {
-    const stream = this.events.get(sid);
-    if (!stream) return;
-    // Keys are inserted in seq order and removed from the front, so iteration order is seq order.
-    for (const [seq, record] of stream) {
-      if (seq >= before) break;
-      stream.delete(seq);
-      const owner = this.ids.get(record.id);
-      if (owner && owner.sid === sid && owner.seq === seq) this.ids.delete(record.id);
-    }
-  }
-
   protected findId(id: string): { sid: number; seq: number } | undefined {
-    return this.ids.get(id);
+    return this.ids.get(id) ?? locateInRun(id, (prefix) => this.runs.get(prefix));
   }
 
   protected summaries(sid: number, from: number, to: number, limit: number): RecordSummary[] {
     const stream = this.events.get(sid);
     if (!stream) return [];
     const out: RecordSummary[] = [];
-    // Keys are inserted in seq order and removed from the front, so iteration order is seq order.
-    for (const [seq, r] of stream) {
-      if (seq < from) continue;
+    for (const [seq, r, minted] of stream.from(from)) {
       if (seq > to || out.length >= limit) break;
-      out.push({ seq, id: r.id, time: r.time, bytes: r.data.byteLength, minted: false });
+      out.push({ seq, id: r.id, time: r.time, bytes: r.data.byteLength, minted });
     }
     return out;
   }

@@ -209,6 +209,20 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         expect((await store.append([{ stream: 'rc', data: bytes('z') }]))[0]!.seq).toBe(26);
       });
 
+      it('finds a minted id until retention removes its event', async () => {
+        await store.createStream('rm', { retention: { maxCount: 3 } });
+        const first = await store.append(Array.from({ length: 4 }, () => ({ stream: 'rm', data: bytes('a') })));
+        const second = await store.append(Array.from({ length: 4 }, () => ({ stream: 'rm', data: bytes('b') })));
+        const ids = [...first, ...second].map((r) => r.id);
+        for (const [i, id] of ids.entries()) expect(await store.lookupId(id)).toEqual({ stream: 'rm', seq: i + 1 });
+        expect(await store.applyRetention()).toBe(5);
+        for (const [i, id] of ids.entries()) expect(await store.lookupId(id)).toEqual(i < 5 ? undefined : { stream: 'rm', seq: i + 1 });
+        // The id past the end of a stored run was never given out.
+        const last = ids[7]!;
+        const beyond = last.slice(0, -8) + (parseInt(last.slice(-8), 16) + 1).toString(16).padStart(8, '0');
+        expect(await store.lookupId(beyond)).toBeUndefined();
+      });
+
       it('removes events older than maxAgeMs', async () => {
         await store.createStream('ra', { retention: { maxAgeMs: 60_000 } });
         await store.append([{ stream: 'ra', data: bytes('old') }, { stream: 'ra', data: bytes('old') }]);
