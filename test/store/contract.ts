@@ -10,6 +10,29 @@ export interface StoreHarness {
   cleanup: () => Promise<void>;
 }
 
+/**
+ * A harness for a durable store: `make` builds an instance on the same data each time, so
+ * `reopen` closes the store and opens a new one; `cleanup` closes it, then runs `after`.
+ */
+export function reopenableHarness(make: () => Store, after: () => void = () => {}): StoreHarness {
+  let store = make();
+  return {
+    get store() {
+      return store;
+    },
+    reopen: async () => {
+      await store.close();
+      store = make();
+      await store.open();
+      return store;
+    },
+    cleanup: async () => {
+      await store.close();
+      after();
+    },
+  };
+}
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const bytes = (s: string): Uint8Array => enc.encode(s);

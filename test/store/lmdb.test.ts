@@ -2,31 +2,14 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LmdbStore, type LmdbStoreOptions } from '../../src/store/lmdb.js';
-import type { Store } from '../../src/store/types.js';
 import { tempDir } from '../helpers/tmp.js';
-import { storeContract, type StoreHarness } from './contract.js';
+import { reopenableHarness, storeContract, type StoreHarness } from './contract.js';
 
 /** A harness for the store contract: an LMDB store on a fresh directory, reopened with the same options. */
 function lmdbHarness(options: Omit<LmdbStoreOptions, 'path'> = {}): () => Promise<StoreHarness> {
   return async () => {
     const dir = tempDir();
-    const open = (): LmdbStore => new LmdbStore({ path: dir.path, ...options });
-    let store: Store = open();
-    return {
-      get store() {
-        return store;
-      },
-      reopen: async () => {
-        await store.close();
-        store = open();
-        await store.open();
-        return store;
-      },
-      cleanup: async () => {
-        await store.close();
-        dir.cleanup();
-      },
-    };
+    return reopenableHarness(() => new LmdbStore({ path: dir.path, ...options }), () => dir.cleanup());
   };
 }
 

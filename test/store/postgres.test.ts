@@ -6,7 +6,7 @@ import { PostgresStore } from '../../src/store/postgres/index.js';
 import { SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
 import type { Store } from '../../src/store/types.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { storeContract } from './contract.js';
+import { reopenableHarness, storeContract } from './contract.js';
 
 /** One embedded PostgreSQL for the file; each test gets a schema of its own. */
 let pg: TestPostgres;
@@ -21,22 +21,7 @@ let schemas = 0;
 
 storeContract('postgres', async () => {
   const schema = `contract_${++schemas}`;
-  const make = (): Store => new PostgresStore({ url: pg.url, schema, maxConnections: 4 });
-  let store = make();
-  return {
-    get store() {
-      return store;
-    },
-    reopen: async () => {
-      await store.close();
-      store = make();
-      await store.open();
-      return store;
-    },
-    cleanup: async () => {
-      await store.close();
-    },
-  };
+  return reopenableHarness(() => new PostgresStore({ url: pg.url, schema, maxConnections: 4 }));
 });
 
 const enc = new TextEncoder();
