@@ -29,7 +29,12 @@ afterAll(async () => {
 
 const noNewline = (b: Uint8Array): Buffer => Buffer.from(b.filter((x) => x !== 0x0a));
 
-/** Lines that change nothing, so the same line always gets the same reply. */
+/**
+ * Lines that change nothing, so the same line always gets the same reply. A write_event naming
+ * "fixed" is left out: it is accepted (an absent `event` is stored as `null`, as in the original),
+ * and the next get_stream_events or process_events on "fixed" would then differ between the
+ * reference connection and the one under test.
+ */
 const line: fc.Arbitrary<Buffer> = fc.oneof(
   fc.uint8Array({ maxLength: 80 }).map(noNewline),
   fc.json().map((j) => Buffer.from(j)),
@@ -41,6 +46,7 @@ const line: fc.Arbitrary<Buffer> = fc.oneof(
       fc.constantFrom('', ', "body": {"stream_name": "fixed"}', ', "body": {"stream_name": "missing", "event": {"a": [1, 2]}}', ', "body": {"event_id": "nope", "status": 1}', ', "body": {"event_id": "nope", "status": 9}', ', "body": 5', ', "body": null'),
       fc.constantFrom('}', '} trailing', '', '}}', '}\r'),
     )
+    .filter(([op, , body]) => !(op === 'write_event' && body.includes('"fixed"')))
     .map(([op, auth, body, end]) => Buffer.from(`{"operation": "${op}"${auth}${body}${end}`)),
 );
 
