@@ -37,6 +37,10 @@ const lmdbStore = z
       .min(0)
       .default(16)
       .describe('A commit of at most this many KiB of events, with no other in flight, is written and flushed on the main thread: faster and cheaper for small batches, but the event loop waits for the disk meanwhile (docs/store.md). Bigger commits go to a write thread. 0: always the write thread (for a slow disk).'),
+    wal: z
+      .boolean()
+      .default(true)
+      .describe('Make those inline commits durable with one flush of a write-ahead log (herald-data/wal, 64 MiB) instead of an LMDB transaction, which flushes twice; LMDB takes the logged commits every 100 ms, in one transaction (docs/store.md). false: each inline commit is its own LMDB transaction.'),
   })
   .strict();
 
@@ -75,7 +79,7 @@ export const configSchema = z
   .object({
     store: z
       .discriminatedUnion('type', [lmdbStore, memoryStore, postgresStore])
-      .default({ type: 'lmdb', path: './herald-data', mapSizeGiB: 64, unmapAfterReadMiB: 64, inlineCommitKiB: 16 })
+      .default({ type: 'lmdb', path: './herald-data', mapSizeGiB: 64, unmapAfterReadMiB: 64, inlineCommitKiB: 16, wal: true })
       .describe('Where events are kept.'),
     http: z
       .object({

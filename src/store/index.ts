@@ -16,6 +16,7 @@ export function createStore(config: StoreConfig, defaultRetention: RetentionPoli
         mapSize: Math.round(config.mapSizeGiB * 1024 ** 3),
         unmapAfterReadBytes: Math.round(config.unmapAfterReadMiB * 1024 ** 2),
         inlineCommitBytes: Math.round(config.inlineCommitKiB * 1024),
+        wal: config.wal,
         defaultRetention,
       });
     case 'memory':

@@ -7,7 +7,10 @@ import { LogStore, type LogStoreOptions, type BatchWrites, type EventRecordWithS
 import type { StreamMeta } from './meta.js';
 import type { KvListOptions } from './types.js';
 import { DirLock } from './dirLock.js';
+import { LoggedWrites } from './loggedWrites.js';
 import { CHUNK_BYTES, countOf, decodeValue, encodeChunks, summarizeValue } from './recordCodec.js';
+import { WriteAheadLog } from './wal.js';
+import { decodeBatch, encodeBatch } from './walBatch.js';
 
 export interface LmdbStoreOptions extends LogStoreOptions {
   /** Directory of the database (created when absent). */
@@ -24,10 +27,23 @@ export interface LmdbStoreOptions extends LogStoreOptions {
    * thread, when no other commit is in flight (default 16 KiB; 0: never). See `commitWrites`.
    */
   inlineCommitBytes?: number;
+  /**
+   * Make inline commits durable through a write-ahead log (one flush) and move them into LMDB
+   * every `walApplyMs` (default true). See `logCommit`.
+   */
+  wal?: boolean;
+  /** How long logged commits wait before LMDB takes them (default 100 ms). */
+  walApplyMs?: number;
+  /** Size of the log file (default 64 MiB): LMDB takes the logged commits sooner when it is full. */
+  walBytes?: number;
 }
 
 const DEFAULT_UNMAP_AFTER_READ_BYTES = 64 * 1024 ** 2;
 const DEFAULT_INLINE_COMMIT_BYTES = 16 * 1024;
+const DEFAULT_WAL_APPLY_MS = 100;
+const DEFAULT_WAL_BYTES = 64 * 1024 ** 2;
+/** Where LMDB notes the seq of the last log record it holds. */
+const WAL_APPLIED = 'walApplied';
 
 /** Payload bytes of a batch's events: what its commit mostly writes. */
 function eventBytes(events: EventWrite[]): number {
@@ -53,9 +69,10 @@ type RunValue = [number, number, number, number];
  * ids → [sid, seq], minted id runs by prefix → where they start, stream metadata, consumer
  * positions, system keys, and the adapters' key-value collections by [collection, key].
  *
- * Each group commit is one LMDB write transaction, run by lmdb-js off the main thread and synced
- * to disk before it completes; LogStore acknowledges appends (and shows them to readers) only
- * then.
+ * Each group commit is durable before it completes: a small one as a record of the write-ahead
+ * log (LMDB takes the logged commits a little later, and reads see them meanwhile), a big one as
+ * an LMDB write transaction on lmdb-js's write thread (see commitWrites). LogStore acknowledges
+ * appends (and shows them to readers) only then.
  */
 export class LmdbStore extends LogStore {
   readonly kind = 'lmdb';
@@ -84,6 +101,14 @@ export class LmdbStore extends LogStore {
   inlineCommits = 0;
   /** Commits on lmdb-js's write thread not yet done. */
   private threadCommits = 0;
+  private wal: WriteAheadLog | undefined;
+  /** Commits the log holds and LMDB does not yet; reads look here first. */
+  private readonly logged = new LoggedWrites();
+  private lastLogged = 0;
+  private applyTimer: NodeJS.Timeout | undefined;
+  /** Commits made durable by the write-ahead log, and the times LMDB took logged commits. */
+  loggedCommits = 0;
+  walApplies = 0;
 
   constructor(private readonly options: LmdbStoreOptions) {
     super(options);
@@ -97,7 +122,32 @@ export class LmdbStore extends LogStore {
   protected async load(): Promise<LoadedState> {
     this.lock = DirLock.acquire(this.options.path);
     this.openEnv();
+    this.recoverLog();
     return this.loadState();
+  }
+
+  private get walPath(): string {
+    return join(this.options.path, 'wal');
+  }
+
+  /**
+   * Puts the commits the log holds and LMDB does not (those acknowledged before a crash) into
+   * LMDB, in one synced transaction. A log is read even when `wal` is now off.
+   */
+  private recoverLog(): void {
+    const enabled = this.options.wal ?? true;
+    if (!enabled && !existsSync(this.walPath)) return;
+    const wal = WriteAheadLog.open(this.walPath, this.options.walBytes ?? DEFAULT_WAL_BYTES);
+    const applied = (this.sys.get(WAL_APPLIED) as number | undefined) ?? 0;
+    const records = wal.recover(applied);
+    if (records.length > 0) {
+      this.env.transactionSync(() => {
+        for (const { payload } of records) void this.write(decodeBatch(payload));
+        void this.sys.put(WAL_APPLIED, records[records.length - 1]!.seq);
+      });
+    }
+    if (enabled) this.wal = wal;
+    else wal.close();
   }
 
   private openEnv(): void {
@@ -124,6 +174,7 @@ export class LmdbStore extends LogStore {
 
   /** Closes and opens the environment again (no commit in flight: see pauseFor), dropping its map. */
   private async remap(): Promise<void> {
+    this.applyLogged();
     await this.env.close();
     this.openEnv();
     this.remapped++;
@@ -194,7 +245,15 @@ export class LmdbStore extends LogStore {
   }
 
   protected async shutdown(): Promise<void> {
+    clearTimeout(this.applyTimer);
+    try {
+      this.applyLogged();
+    } catch {
+      // The log keeps the commits LMDB could not take (and the store has failed or fails now):
+      // the next open puts them into LMDB.
+    }
     await this.env.close();
+    this.wal?.close();
     this.lock?.release();
   }
 
@@ -219,20 +278,23 @@ export class LmdbStore extends LogStore {
   };
 
   /**
-   * One transaction, committed and flushed to disk before the promise resolves. A small batch
-   * with no other commit in flight is written on the main thread: its cost is nearly all the
-   * wait for the disk, and the hand-offs to and from lmdb-js's write thread added more CPU and
-   * latency than they saved (docs/store.md, "Where a commit runs"). A big one goes to that thread,
-   * so the main thread meanwhile parses what comes next.
+   * One commit, flushed to disk before the promise resolves. A small batch with no other commit
+   * in flight is made durable on the main thread, by the write-ahead log (or, without it, as an
+   * LMDB transaction): its cost is nearly all the wait for the disk, and the hand-offs to and
+   * from lmdb-js's write thread added more CPU and latency than they saved (docs/store.md,
+   * "Where a commit runs"). A big one goes to that thread, so the main thread meanwhile parses
+   * what comes next.
    */
   private commitWrites(w: BatchWrites): Promise<void> {
     const inlineLimit = this.options.inlineCommitBytes ?? DEFAULT_INLINE_COMMIT_BYTES;
     try {
       if (inlineLimit > 0 && this.threadCommits === 0 && eventBytes(w.events) <= inlineLimit) {
-        this.env.transactionSync(() => this.write(w));
+        if (!this.wal || !this.logCommit(w)) this.env.transactionSync(() => this.write(w));
         this.inlineCommits++;
         return Promise.resolve();
       }
+      // LMDB takes the logged commits first: commits land in order.
+      this.applyLogged();
       const done = this.write(w);
       this.threadCommits++;
       return done.finally(() => this.threadCommits--);
@@ -240,6 +302,58 @@ export class LmdbStore extends LogStore {
       // A write refused before it reached the disk (a closed environment) fails the commit too.
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * Makes a commit durable with one record in the write-ahead log, which is one flush where an
+   * LMDB commit takes two (its pages, then its meta page), and keeps it for reads until LMDB
+   * takes it, with the others logged meanwhile, every `walApplyMs`. False when the commit is
+   * too big for the log: LMDB then holds every logged commit, and the caller commits it there.
+   */
+  private logCommit(w: BatchWrites): boolean {
+    const payload = encodeBatch(w);
+    const wal = this.wal!;
+    if (!wal.fits(payload.length)) this.applyLogged();
+    if (!wal.fits(payload.length)) return false; // bigger than the whole log
+    this.lastLogged = wal.append(payload);
+    // Only the arrays: LogStore drops its events and ids from `w` once the commit is taken.
+    this.logged.add({ ...w });
+    this.loggedCommits++;
+    this.applyTimer ??= setTimeout(this.applyLoggedLater, this.options.walApplyMs ?? DEFAULT_WAL_APPLY_MS).unref();
+    return true;
+  }
+
+  private readonly applyLoggedLater = (): void => {
+    this.applyTimer = undefined;
+    try {
+      this.applyLogged();
+    } catch (err) {
+      // The log still holds the commits: a restart puts them into LMDB.
+      this.fail(err);
+    }
+  };
+
+  /**
+   * Moves the logged commits into LMDB in one synced transaction on the main thread (a few per
+   * `walApplyMs`, so the two flushes are shared by all of them), then starts the log over.
+   */
+  private applyLogged(): void {
+    if (this.logged.size === 0) return;
+    const outer = this.lent;
+    const lent: Buffer[] = [];
+    this.lent = lent;
+    try {
+      this.env.transactionSync(() => {
+        for (const w of this.logged.commits) void this.write(w);
+        void this.sys.put(WAL_APPLIED, this.lastLogged);
+      });
+    } finally {
+      this.lent = outer;
+    }
+    for (const buf of lent) if (this.chunkPool.length < CHUNK_POOL) this.chunkPool.push(buf);
+    this.logged.clear();
+    this.wal!.rewind();
+    this.walApplies++;
   }
 
   private write(w: BatchWrites): Promise<void> {
@@ -297,9 +411,11 @@ export class LmdbStore extends LogStore {
   }
 
   protected findId(id: string): { sid: number; seq: number } | undefined {
+    const logged = this.logged.findId(id);
+    if (logged) return logged;
     const found = this.ids.get(id);
     if (found) return { sid: found[0], seq: found[1] };
-    return locateInRun(id, (prefix) => this.runs.get(prefix));
+    return locateInRun(id, (prefix) => this.logged.run(prefix) ?? this.runs.get(prefix));
   }
 
   /**
@@ -316,6 +432,13 @@ export class LmdbStore extends LogStore {
   }
 
   protected summaries(sid: number, from: number, to: number, limit: number): RecordSummary[] {
+    const loggedFrom = this.logged.firstSeq(sid);
+    const out = loggedFrom !== undefined && from >= loggedFrom ? [] : this.storedSummaries(sid, from, loggedFrom === undefined ? to : Math.min(to, loggedFrom - 1), limit);
+    if (loggedFrom !== undefined && out.length < limit) out.push(...this.logged.summaries(sid, Math.max(from, loggedFrom), to, limit - out.length));
+    return out;
+  }
+
+  private storedSummaries(sid: number, from: number, to: number, limit: number): RecordSummary[] {
     const out: RecordSummary[] = [];
     for (const { firstSeq, value } of this.values(sid, from, to)) {
       for (const s of summarizeValue(value, firstSeq)) {
@@ -328,6 +451,13 @@ export class LmdbStore extends LogStore {
   }
 
   protected readRecords(sid: number, after: number, upTo: number, limit: number): EventRecordWithSeq[] {
+    const loggedFrom = this.logged.firstSeq(sid);
+    const out = loggedFrom !== undefined && after + 1 >= loggedFrom ? [] : this.storedRecords(sid, after, loggedFrom === undefined ? upTo : Math.min(upTo, loggedFrom - 1), limit);
+    if (loggedFrom !== undefined && out.length < limit) out.push(...this.logged.records(sid, Math.max(after, loggedFrom - 1), upTo, limit - out.length));
+    return out;
+  }
+
+  private storedRecords(sid: number, after: number, upTo: number, limit: number): EventRecordWithSeq[] {
     const out: EventRecordWithSeq[] = [];
     for (const { firstSeq, value } of this.values(sid, after + 1, upTo)) {
       const skip = Math.max(0, after + 1 - firstSeq);
@@ -342,14 +472,23 @@ export class LmdbStore extends LogStore {
   }
 
   protected readPosition(stream: string, consumer: string): number | undefined {
+    const logged = this.logged.position(stream, consumer);
+    if (logged !== undefined) return logged ?? undefined;
     return this.positions.get([stream, consumer]);
   }
 
   protected readKv(collection: string, key: string): unknown {
-    return this.kv.get([collection, key]);
+    const logged = this.logged.kvEntry(collection, key);
+    return logged ? logged.value : this.kv.get([collection, key]);
   }
 
   protected listKv(collection: string, options: Required<Pick<KvListOptions, 'limit' | 'reverse'>> & KvListOptions): Array<{ key: string; value: unknown }> {
+    const written = this.logged.kvCount(collection);
+    if (written === 0) return this.storedKv(collection, options);
+    return this.logged.mergeKv(collection, this.storedKv(collection, { ...options, limit: options.limit + written }), options);
+  }
+
+  private storedKv(collection: string, options: Required<Pick<KvListOptions, 'limit' | 'reverse'>> & KvListOptions): Array<{ key: string; value: unknown }> {
     const { prefix = '', after, limit, reverse } = options;
     // Descending starts above every key with the prefix (U+10FFFF is the largest code point).
     const from = after ?? (reverse ? `${prefix}\u{10FFFF}\u{10FFFF}` : prefix);

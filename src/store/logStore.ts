@@ -456,7 +456,7 @@ export abstract class LogStore implements Store {
    * the store stops taking writes rather than guess what landed: every queued and in-flight
    * operation is rejected, and a restart recovers to the last durable, gap-free state.
    */
-  private fail(err: unknown): void {
+  protected fail(err: unknown): void {
     if (this.failure) return;
     this.failure = new HeraldError('unavailable', `the store failed to write (${err instanceof Error ? err.message : String(err)}); writes are refused until Herald restarts`);
     this.markDamaged();

@@ -42,14 +42,14 @@ describe('herald config', () => {
     expect(config.auth).toEqual({ tokens: [{ name: 'ops', token: '***', scopes: ['admin'] }] });
     expect(config.retention).toEqual({ intervalMs: 5, default: {} });
     expect(config.log).toEqual({ level: 'debug', pretty: 'auto' });
-    expect(config.store).toEqual({ type: 'lmdb', path: './herald-data', mapSizeGiB: 64, unmapAfterReadMiB: 64, inlineCommitKiB: 16 });
+    expect(config.store).toEqual({ type: 'lmdb', path: './herald-data', mapSizeGiB: 64, unmapAfterReadMiB: 64, inlineCommitKiB: 16, wal: true });
   });
 
   it('maps --memory and --data onto the store', async () => {
     const memory = parse((await runCli(['config', '--memory'])).stdout) as { store: unknown };
     expect(memory.store).toEqual({ type: 'memory', maxEventsPerStream: 100_000 });
     const data = parse((await runCli(['config', '--data', dir.path])).stdout) as { store: unknown };
-    expect(data.store).toEqual({ type: 'lmdb', path: dir.path, mapSizeGiB: 64, unmapAfterReadMiB: 64, inlineCommitKiB: 16 });
+    expect(data.store).toEqual({ type: 'lmdb', path: dir.path, mapSizeGiB: 64, unmapAfterReadMiB: 64, inlineCommitKiB: 16, wal: true });
   });
 
   it('reports a bad value with key, value, expectation and source, and exits 2', async () => {

@@ -10,7 +10,7 @@ const EXAMPLE = fileURLToPath(new URL('../../herald.example.yaml', import.meta.u
 describe('herald.example.yaml', () => {
   it('validates, and its values take effect', () => {
     const config = loadConfig({ file: EXAMPLE, env: {} });
-    expect(config.store).toEqual({ type: 'lmdb', path: `${dirname(EXAMPLE)}/herald-data`, mapSizeGiB: 16, unmapAfterReadMiB: 64, inlineCommitKiB: 16 });
+    expect(config.store).toEqual({ type: 'lmdb', path: `${dirname(EXAMPLE)}/herald-data`, mapSizeGiB: 16, unmapAfterReadMiB: 64, inlineCommitKiB: 16, wal: true });
     expect(config.http.bodyLimit).toBe(2 * 1024 * 1024);
     expect(config.retention).toEqual({ intervalMs: 60_000, default: { maxAgeMs: 7 * 24 * 3600 * 1000 } });
     expect(config.log).toEqual({ level: 'info', pretty: 'auto' });

@@ -31,7 +31,7 @@ describe('loadConfig', () => {
   it('gives the schema defaults with nothing set', () => {
     const config = loadConfig({ env: {} });
     expect(config.http).toMatchObject({ enabled: true, host: '127.0.0.1', port: 8000, bodyLimit: 1024 * 1024 });
-    expect(config.store).toEqual({ type: 'lmdb', path: './herald-data', mapSizeGiB: 64, unmapAfterReadMiB: 64, inlineCommitKiB: 16 });
+    expect(config.store).toEqual({ type: 'lmdb', path: './herald-data', mapSizeGiB: 64, unmapAfterReadMiB: 64, inlineCommitKiB: 16, wal: true });
     expect(config.log.level).toBe('info');
     expect(config.auth.tokens).toEqual([]);
   });
@@ -131,12 +131,12 @@ describe('loadConfig', () => {
     // A memory-only option implies the memory store.
     expect(loadConfig({ env: { HERALD_STORE_MAX_EVENTS_PER_STREAM: '5' } }).store).toEqual({ type: 'memory', maxEventsPerStream: 5 });
     // A path alone keeps the default lmdb store.
-    expect(loadConfig({ env: { HERALD_STORE_PATH: '/tmp/x' } }).store).toEqual({ type: 'lmdb', path: '/tmp/x', mapSizeGiB: 64, unmapAfterReadMiB: 64, inlineCommitKiB: 16 });
+    expect(loadConfig({ env: { HERALD_STORE_PATH: '/tmp/x' } }).store).toEqual({ type: 'lmdb', path: '/tmp/x', mapSizeGiB: 64, unmapAfterReadMiB: 64, inlineCommitKiB: 16, wal: true });
     // A flag switching the type drops the file's options of the other type.
     const path = file('store:\n  type: lmdb\n  path: /tmp/data\n  mapSizeGiB: 2\n');
     expect(loadConfig({ file: path, env: {}, overrides: { store: { type: 'memory' } } }).store).toEqual({ type: 'memory', maxEventsPerStream: 100_000 });
     // The same type keeps them.
-    expect(loadConfig({ file: path, env: {}, overrides: { store: { type: 'lmdb', path: '/tmp/other' } } }).store).toEqual({ type: 'lmdb', path: '/tmp/other', mapSizeGiB: 2, unmapAfterReadMiB: 64, inlineCommitKiB: 16 });
+    expect(loadConfig({ file: path, env: {}, overrides: { store: { type: 'lmdb', path: '/tmp/other' } } }).store).toEqual({ type: 'lmdb', path: '/tmp/other', mapSizeGiB: 2, unmapAfterReadMiB: 64, inlineCommitKiB: 16, wal: true });
   });
 
   it('resolves a relative store.path in a file against the file directory', () => {

@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { LmdbStore } from '../../src/store/lmdb.js';
+import { LmdbStore, type LmdbStoreOptions } from '../../src/store/lmdb.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const fixture = new URL('./fixtures/appender.ts', import.meta.url).pathname;
 
 /** Runs the appender child until it has acknowledged `acks` events, then SIGKILLs it. */
-function runAndKill(path: string, acks: number): Promise<string[]> {
+function runAndKill(path: string, acks: number, options: Omit<LmdbStoreOptions, 'path'>): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, path, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
     const lines: string[] = [];
     let buffered = '';
     child.stdout.setEncoding('utf8');
@@ -28,11 +28,15 @@ function runAndKill(path: string, acks: number): Promise<string[]> {
 }
 
 describe('lmdb durability under SIGKILL', () => {
-  it('loses no acknowledged append when the process is killed mid-burst', async () => {
+  it.each([
+    ['by default (small commits logged, LMDB taking them every 100 ms)', {}],
+    ['when only the write-ahead log holds the small commits', { walApplyMs: 3_600_000 }],
+    ['without the write-ahead log', { wal: false }],
+  ] as Array<[string, Omit<LmdbStoreOptions, 'path'>]>)('loses no acknowledged append when the process is killed mid-burst, %s', async (_name, options) => {
     const dir = tempDir();
     try {
       for (let round = 0; round < 2; round++) {
-        const acked = await runAndKill(dir.path, 5000 * (round + 1));
+        const acked = await runAndKill(dir.path, 5000 * (round + 1), options);
         expect(acked.length).toBeGreaterThanOrEqual(5000);
         const store = new LmdbStore({ path: dir.path });
         await store.open();

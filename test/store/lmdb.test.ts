@@ -20,6 +20,11 @@ storeContract('lmdb, every commit on the write thread', lmdbHarness({ inlineComm
 // The environment reopened after every few KiB read, so that reopening happens between nearly
 // every commit and read the contract makes.
 storeContract('lmdb, reopened after every 4 KiB read', lmdbHarness({ unmapAfterReadBytes: 4096 }));
+// Small commits made durable by the write-ahead log and left there until the store closes (or a
+// big commit comes): every read the contract makes is answered from the logged commits too.
+storeContract('lmdb, logged commits kept out of LMDB', lmdbHarness({ walApplyMs: 3_600_000 }));
+// No write-ahead log: small commits are synced LMDB transactions on the main thread.
+storeContract('lmdb, without the write-ahead log', lmdbHarness({ wal: false }));
 
 describe('lmdb commit paths', () => {
   const small = (i: number) => ({ stream: 's', data: new TextEncoder().encode(`small ${i}`) });
@@ -66,7 +71,7 @@ describe('lmdb commit paths', () => {
   });
 
   it('fails the store, not the process, when an inline commit throws', async () => {
-    await withStore({}, async (store) => {
+    await withStore({ wal: false }, async (store) => {
       await store.append([small(1)]);
       // The environment closed under the store: transactionSync throws at once.
       await (store as unknown as { env: { close(): Promise<void> } }).env.close();
@@ -81,6 +86,107 @@ describe('lmdb commit paths', () => {
       await store.kvWrite([{ collection: 'c', key: 'k', value: 1 }]); // a commit without events
       expect(store.inlineCommits).toBe(0);
       expect((await store.read('s', { limit: 10 })).length).toBe(5);
+    });
+  });
+});
+
+describe('lmdb write-ahead log', () => {
+  const small = (i: number, stream = 's') => ({ stream, data: new TextEncoder().encode(`small ${i}`) });
+  const big = (i: number) => ({ stream: 's', data: new Uint8Array(40 * 1024).fill(i) });
+  const NEVER = 3_600_000;
+
+  async function withStore(options: Omit<LmdbStoreOptions, 'path'>, body: (store: LmdbStore, reopen: () => Promise<LmdbStore>) => Promise<void>): Promise<void> {
+    const h = await lmdbHarness(options)();
+    await h.store.open();
+    try {
+      await body(h.store as LmdbStore, async () => (await h.reopen!()) as LmdbStore);
+    } finally {
+      await h.cleanup();
+    }
+  }
+
+  it('acknowledges a small commit through the log; LMDB takes the logged commits every walApplyMs', async () => {
+    await withStore({ walApplyMs: 30 }, async (store) => {
+      await store.append([small(1)]);
+      await store.append([small(2)]);
+      expect(store.loggedCommits).toBe(2);
+      expect(store.walApplies).toBe(0);
+      await new Promise((r) => setTimeout(r, 150));
+      expect(store.walApplies).toBe(1);
+      expect((await store.read('s')).map((e) => e.seq)).toEqual([1, 2]);
+    });
+  });
+
+  it('lets LMDB take the logged commits before a big commit, so commits land in order', async () => {
+    await withStore({ walApplyMs: NEVER }, async (store, reopen) => {
+      await store.append([small(1)]);
+      await store.append([big(2)]);
+      expect(store.walApplies).toBe(1);
+      await store.append([small(3)]);
+      expect(store.loggedCommits).toBe(2);
+      expect((await (await reopen()).read('s')).map((e) => e.data.length)).toEqual([7, 40 * 1024, 7]);
+    });
+  });
+
+  it('lets LMDB take the logged commits when the log is full, and commits a record too big for it to LMDB', async () => {
+    await withStore({ walApplyMs: NEVER, walBytes: 4096 }, async (store, reopen) => {
+      for (let i = 1; i <= 20; i++) await store.append([small(i)]); // ~400 bytes a record
+      expect(store.walApplies).toBeGreaterThanOrEqual(1);
+      const applies = store.walApplies;
+      await store.append([{ stream: 's', data: new Uint8Array(5000).fill(1) }]);
+      expect(store.walApplies).toBe(applies + 1);
+      expect(store.loggedCommits).toBe(20);
+      await store.append([small(22)]);
+      const events = await (await reopen()).read('s');
+      expect(events.map((e) => e.data.length)).toEqual([...Array.from({ length: 20 }, (_, i) => `small ${i + 1}`.length), 5000, 'small 22'.length]);
+    });
+  });
+
+  it('answers reads from logged deletes over what LMDB holds: removed keys and positions stay removed', async () => {
+    await withStore({ walApplyMs: NEVER }, async (store) => {
+      await store.kvWrite(['a', 'b', 'c', 'd'].map((key) => ({ collection: 'c', key, value: key })));
+      await store.append([small(1, 'gone')]);
+      await store.setPosition('gone', 'worker', 1);
+      await store.append([big(1)]); // LMDB takes everything so far
+      expect(store.walApplies).toBe(1);
+      await store.kvWrite([{ collection: 'c', key: 'a', value: undefined }, { collection: 'c', key: 'b', value: undefined }, { collection: 'c', key: 'bb', value: 'new' }]);
+      expect((await store.kvList('c', { limit: 2 })).map((e) => e.key)).toEqual(['bb', 'c']);
+      expect((await store.kvList('c', { limit: 2, reverse: true })).map((e) => e.key)).toEqual(['d', 'c']);
+      expect(await store.kvGet('c', 'a')).toBeUndefined();
+      await store.deleteStream('gone');
+      await store.append([small(2, 'gone')]);
+      expect(await store.getPosition('gone', 'worker')).toBeUndefined();
+      expect(store.walApplies).toBe(1);
+    });
+  });
+
+  it('recovers the logged commits of a store that was not closed, and only those LMDB lacks', async () => {
+    await withStore({ walApplyMs: NEVER }, async (store, reopen) => {
+      await store.append([small(1)]);
+      await store.append([big(2)]); // 1 and 2 in LMDB
+      const logged = await store.append([small(3), small(4)]);
+      await store.setPosition('s', 'w', 4);
+      // A crash: the environment goes without LMDB taking the logged commits.
+      const internals = store as unknown as { env: { close(): Promise<void> }; applyLogged(): void };
+      internals.applyLogged = () => {};
+      await internals.env.close();
+      const again = await reopen();
+      expect((await again.read('s')).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+      expect(await again.lookupId(logged[1]!.id)).toEqual({ stream: 's', seq: 4 });
+      expect(await again.getPosition('s', 'w')).toBe(4);
+      expect((await again.append([small(5)]))[0]!.seq).toBe(5);
+    });
+  });
+
+  it('fails the store when LMDB cannot take the logged commits, which the next start recovers', async () => {
+    await withStore({ walApplyMs: 20 }, async (store, reopen) => {
+      await store.append([small(1)]);
+      await (store as unknown as { env: { close(): Promise<void> } }).env.close();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(store.isOpen).toBe(false);
+      await expect(store.append([small(2)])).rejects.toThrow(/writes are refused/);
+      const again = await reopen(); // closing could not put the commit into LMDB either
+      expect((await again.read('s')).map((e) => new TextDecoder().decode(e.data))).toEqual(['small 1']);
     });
   });
 });

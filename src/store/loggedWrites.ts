@@ -1,0 +1,150 @@
+import { locateInRun, type StoredRun } from '../core/ids.js';
+import type { BatchWrites } from './batch.js';
+import { selectKv } from './kv.js';
+import type { EventRecord } from './record.js';
+import type { RecordSummary } from './recordCodec.js';
+import type { KvListOptions } from './types.js';
+
+/** The events of one stream that are logged and not yet in LMDB: consecutive seqs from `first`. */
+interface StreamTail {
+  first: number;
+  records: EventRecord[];
+  minted: boolean[];
+}
+
+type KvOptions = Required<Pick<KvListOptions, 'limit' | 'reverse'>> & KvListOptions;
+
+/**
+ * The commits that the write-ahead log made durable and LMDB does not hold yet, kept so that
+ * reads see them: the LMDB store answers from here first, then from LMDB. Everything here is
+ * newer than what LMDB holds, so events here follow LMDB's in each stream, and an id, position
+ * or key found here wins over LMDB's. Removals need no record here, but for positions and keys:
+ * stream metadata lives in LogStore, which never asks for events or ids that retention or a
+ * delete removed.
+ */
+export class LoggedWrites {
+  /** The logged commits in log order, for LMDB to take. */
+  readonly commits: BatchWrites[] = [];
+  private readonly events = new Map<number, StreamTail>();
+  private readonly ids = new Map<string, { sid: number; seq: number }>();
+  private readonly runs = new Map<string, StoredRun>();
+  private readonly positions = new Map<string, Map<string, number>>();
+  /** Streams whose positions (in LMDB) a delete removed. */
+  private readonly clearedPositions = new Set<string>();
+  /** Key-value writes by collection and key; undefined: deleted. */
+  private readonly kv = new Map<string, Map<string, unknown>>();
+
+  get size(): number {
+    return this.commits.length;
+  }
+
+  /** Adds one logged commit (its arrays are kept, not copied: the caller no longer changes them). */
+  add(w: BatchWrites): void {
+    this.commits.push(w);
+    for (const { sid, seq, record, minted } of w.events) {
+      let tail = this.events.get(sid);
+      if (!tail) this.events.set(sid, (tail = { first: seq, records: [], minted: [] }));
+      tail.records.push(record);
+      tail.minted.push(minted);
+    }
+    for (const { id, sid, seq } of w.ids) this.ids.set(id, { sid, seq });
+    for (const { prefix, lo, count, sid, firstSeq } of w.runs) this.runs.set(prefix, [sid, firstSeq, lo, count]);
+    // The LMDB store's order: a delete's removals first, then the batch's new positions.
+    for (const name of w.removedPositionsOf) {
+      this.positions.delete(name);
+      this.clearedPositions.add(name);
+    }
+    for (const { stream, consumer, seq } of w.positions) {
+      let byConsumer = this.positions.get(stream);
+      if (!byConsumer) this.positions.set(stream, (byConsumer = new Map()));
+      byConsumer.set(consumer, seq);
+    }
+    for (const { collection, key, value } of w.kv) {
+      let entries = this.kv.get(collection);
+      if (!entries) this.kv.set(collection, (entries = new Map()));
+      entries.set(key, value);
+    }
+  }
+
+  /** Forgets every commit (LMDB holds them now). */
+  clear(): void {
+    this.commits.length = 0;
+    this.events.clear();
+    this.ids.clear();
+    this.runs.clear();
+    this.positions.clear();
+    this.clearedPositions.clear();
+    this.kv.clear();
+  }
+
+  /** The first seq of `sid` held here (events below it are in LMDB). */
+  firstSeq(sid: number): number | undefined {
+    return this.events.get(sid)?.first;
+  }
+
+  /** Events of `sid` with seq in (after, upTo], at most `limit`. */
+  records(sid: number, after: number, upTo: number, limit: number): Array<{ seq: number; record: EventRecord }> {
+    const out: Array<{ seq: number; record: EventRecord }> = [];
+    const tail = this.events.get(sid);
+    if (!tail) return out;
+    for (let i = Math.max(0, after + 1 - tail.first); i < tail.records.length && out.length < limit; i++) {
+      const seq = tail.first + i;
+      if (seq > upTo) break;
+      out.push({ seq, record: tail.records[i]! });
+    }
+    return out;
+  }
+
+  /** Summaries of the events of `sid` with seq in [from, to], at most `limit`. */
+  summaries(sid: number, from: number, to: number, limit: number): RecordSummary[] {
+    const tail = this.events.get(sid);
+    return this.records(sid, from - 1, to, limit).map(({ seq, record }) => ({
+      seq,
+      id: record.id,
+      time: record.time,
+      bytes: record.data.byteLength,
+      minted: tail!.minted[seq - tail!.first]!,
+    }));
+  }
+
+  findId(id: string): { sid: number; seq: number } | undefined {
+    return this.ids.get(id) ?? locateInRun(id, (prefix) => this.runs.get(prefix));
+  }
+
+  run(prefix: string): StoredRun | undefined {
+    return this.runs.get(prefix);
+  }
+
+  /** A position set here; `null` when a delete removed the stream's positions since LMDB's. */
+  position(stream: string, consumer: string): number | null | undefined {
+    const seq = this.positions.get(stream)?.get(consumer);
+    if (seq !== undefined) return seq;
+    return this.clearedPositions.has(stream) ? null : undefined;
+  }
+
+  /** Whether a key was written here, and its value (undefined: deleted). */
+  kvEntry(collection: string, key: string): { value: unknown } | undefined {
+    const entries = this.kv.get(collection);
+    return entries?.has(key) ? { value: entries.get(key) } : undefined;
+  }
+
+  /** How many keys of a collection were written here. */
+  kvCount(collection: string): number {
+    return this.kv.get(collection)?.size ?? 0;
+  }
+
+  /**
+   * A kvList over LMDB's entries (`stored`, listed with `kvCount` more than the limit, so that
+   * keys deleted here cannot leave it short) with the writes made here on top.
+   */
+  mergeKv(collection: string, stored: Array<{ key: string; value: unknown }>, options: KvOptions): Array<{ key: string; value: unknown }> {
+    const entries = this.kv.get(collection);
+    if (!entries) return stored.slice(0, options.limit);
+    const merged = new Map(stored.map(({ key, value }) => [key, value]));
+    for (const [key, value] of entries) {
+      if (value === undefined) merged.delete(key);
+      else merged.set(key, value);
+    }
+    return selectKv([...merged.keys()].sort(), options).map((key) => ({ key, value: merged.get(key) }));
+  }
+}
