@@ -8,9 +8,9 @@ import type { StreamMeta } from './meta.js';
 import type { KvListOptions } from './types.js';
 import { DirLock } from './dirLock.js';
 import { LoggedWrites } from './loggedWrites.js';
-import { CHUNK_BYTES, countOf, decodeValue, encodeChunks, summarizeValue } from './recordCodec.js';
+import { CHUNK_BYTES, chunkEvents, countOf, decodeValue, summarizeValue, type EventChunk } from './recordCodec.js';
 import { WriteAheadLog } from './wal.js';
-import { decodeBatch, encodeBatch } from './walBatch.js';
+import { decodeCommit, encodeCommit, type LoggedCommit } from './walBatch.js';
 
 export interface LmdbStoreOptions extends LogStoreOptions {
   /** Directory of the database (created when absent). */
@@ -142,7 +142,10 @@ export class LmdbStore extends LogStore {
     const records = wal.recover(applied);
     if (records.length > 0) {
       this.env.transactionSync(() => {
-        for (const { payload } of records) void this.write(decodeBatch(payload));
+        for (const { payload } of records) {
+          const commit = decodeCommit(payload);
+          void this.write(commit, commit.chunks);
+        }
         void this.sys.put(WAL_APPLIED, records[records.length - 1]!.seq);
       });
     }
@@ -289,13 +292,13 @@ export class LmdbStore extends LogStore {
     const inlineLimit = this.options.inlineCommitBytes ?? DEFAULT_INLINE_COMMIT_BYTES;
     try {
       if (inlineLimit > 0 && this.threadCommits === 0 && eventBytes(w.events) <= inlineLimit) {
-        if (!this.wal || !this.logCommit(w)) this.env.transactionSync(() => this.write(w));
+        if (!this.wal || !this.logCommit(w)) this.env.transactionSync(() => this.write(w, chunkEvents(w.events, this.allocChunk)));
         this.inlineCommits++;
         return Promise.resolve();
       }
       // LMDB takes the logged commits first: commits land in order.
       this.applyLogged();
-      const done = this.write(w);
+      const done = this.write(w, chunkEvents(w.events, this.allocChunk));
       this.threadCommits++;
       return done.finally(() => this.threadCommits--);
     } catch (err) {
@@ -311,13 +314,16 @@ export class LmdbStore extends LogStore {
    * too big for the log: LMDB then holds every logged commit, and the caller commits it there.
    */
   private logCommit(w: BatchWrites): boolean {
-    const payload = encodeBatch(w);
+    // The events are encoded once, as the values LMDB will store; they stay in memory until then
+    // as one buffer per stream, not one object per event.
+    const { events, ...rest } = w;
+    const commit: LoggedCommit = { ...rest, chunks: chunkEvents(events) };
+    const payload = encodeCommit(commit);
     const wal = this.wal!;
     if (!wal.fits(payload.length)) this.applyLogged();
     if (!wal.fits(payload.length)) return false; // bigger than the whole log
     this.lastLogged = wal.append(payload);
-    // Only the arrays: LogStore drops its events and ids from `w` once the commit is taken.
-    this.logged.add({ ...w });
+    this.logged.add(commit);
     this.loggedCommits++;
     this.applyTimer ??= setTimeout(this.applyLoggedLater, this.options.walApplyMs ?? DEFAULT_WAL_APPLY_MS).unref();
     return true;
@@ -339,31 +345,24 @@ export class LmdbStore extends LogStore {
    */
   private applyLogged(): void {
     if (this.logged.size === 0) return;
-    const outer = this.lent;
-    const lent: Buffer[] = [];
-    this.lent = lent;
-    try {
-      this.env.transactionSync(() => {
-        for (const w of this.logged.commits) void this.write(w);
-        void this.sys.put(WAL_APPLIED, this.lastLogged);
-      });
-    } finally {
-      this.lent = outer;
-    }
-    for (const buf of lent) if (this.chunkPool.length < CHUNK_POOL) this.chunkPool.push(buf);
+    this.env.transactionSync(() => {
+      for (const commit of this.logged.commits) void this.write(commit, commit.chunks);
+      void this.sys.put(WAL_APPLIED, this.lastLogged);
+    });
     this.logged.clear();
     this.wal!.rewind();
     this.walApplies++;
   }
 
-  private write(w: BatchWrites): Promise<void> {
+  /** `w`'s writes, its events given as the values to store. */
+  private write(w: Omit<BatchWrites, 'events'>, chunks: EventChunk[]): Promise<void> {
     // Writes issued in one synchronous run share one transaction: inside transactionSync, that
     // one; otherwise lmdb-js batches them per event turn and executes them on its write thread,
     // and the promise of the last one resolves when that transaction is committed and synced.
     for (const { sid, before } of w.trimmed) this.trim(sid, before);
     for (const id of w.removedIds) this.ids.remove(id);
     for (const prefix of w.removedRuns) this.runs.remove(prefix);
-    this.writeEvents(w.events);
+    for (const { sid, firstSeq, value } of chunks) this.events.put([sid, firstSeq], value);
     for (const { id, sid, seq } of w.ids) this.ids.put(id, [sid, seq]);
     for (const { prefix, lo, count, sid, firstSeq } of w.runs) this.runs.put(prefix, [sid, firstSeq, lo, count]);
     for (const name of w.removedMetas) this.streams.remove(name);
@@ -379,24 +378,6 @@ export class LmdbStore extends LogStore {
     for (const sid of w.trashAdded) this.sys.put(['trash', sid], true);
     for (const sid of w.trashDone) this.sys.remove(['trash', sid]);
     return this.sys.put('nextSid', w.nextSid).then(() => undefined);
-  }
-
-  /** Each stream's new events as chunks: one value per CHUNK_BYTES, keyed by its first seq. */
-  private writeEvents(events: EventWrite[]): void {
-    if (events.length === 0) return;
-    let sid = events[0]!.sid;
-    let from = 0;
-    for (let i = 1; i <= events.length; i++) {
-      if (i < events.length && events[i]!.sid === sid && events[i]!.seq === events[i - 1]!.seq + 1) continue;
-      const run = from === 0 && i === events.length ? events : events.slice(from, i);
-      const firstSeq = run[0]!.seq;
-      encodeChunks(run, (value, first) => void this.events.put([sid, firstSeq + first], value), this.allocChunk);
-      // Streams interleaved in one batch: a stream's later stretch gets a value of its own.
-      if (i < events.length) {
-        sid = events[i]!.sid;
-        from = i;
-      }
-    }
   }
 
   /** Removes the values of `sid` whose every event has a seq below `before`. */
@@ -431,16 +412,17 @@ export class LmdbStore extends LogStore {
     }
   }
 
-  protected summaries(sid: number, from: number, to: number, limit: number): RecordSummary[] {
+  /** As `values`, followed by the logged values LMDB does not hold yet. */
+  private *valuesWithLogged(sid: number, from: number, to: number): Generator<{ firstSeq: number; value: Buffer }> {
     const loggedFrom = this.logged.firstSeq(sid);
-    const out = loggedFrom !== undefined && from >= loggedFrom ? [] : this.storedSummaries(sid, from, loggedFrom === undefined ? to : Math.min(to, loggedFrom - 1), limit);
-    if (loggedFrom !== undefined && out.length < limit) out.push(...this.logged.summaries(sid, Math.max(from, loggedFrom), to, limit - out.length));
-    return out;
+    if (loggedFrom === undefined) return yield* this.values(sid, from, to);
+    if (from < loggedFrom) yield* this.values(sid, from, Math.min(to, loggedFrom - 1));
+    yield* this.logged.values(sid, from, to);
   }
 
-  private storedSummaries(sid: number, from: number, to: number, limit: number): RecordSummary[] {
+  protected summaries(sid: number, from: number, to: number, limit: number): RecordSummary[] {
     const out: RecordSummary[] = [];
-    for (const { firstSeq, value } of this.values(sid, from, to)) {
+    for (const { firstSeq, value } of this.valuesWithLogged(sid, from, to)) {
       for (const s of summarizeValue(value, firstSeq)) {
         if (s.seq < from) continue;
         if (s.seq > to || out.length >= limit) return out;
@@ -451,15 +433,8 @@ export class LmdbStore extends LogStore {
   }
 
   protected readRecords(sid: number, after: number, upTo: number, limit: number): EventRecordWithSeq[] {
-    const loggedFrom = this.logged.firstSeq(sid);
-    const out = loggedFrom !== undefined && after + 1 >= loggedFrom ? [] : this.storedRecords(sid, after, loggedFrom === undefined ? upTo : Math.min(upTo, loggedFrom - 1), limit);
-    if (loggedFrom !== undefined && out.length < limit) out.push(...this.logged.records(sid, Math.max(after, loggedFrom - 1), upTo, limit - out.length));
-    return out;
-  }
-
-  private storedRecords(sid: number, after: number, upTo: number, limit: number): EventRecordWithSeq[] {
     const out: EventRecordWithSeq[] = [];
-    for (const { firstSeq, value } of this.values(sid, after + 1, upTo)) {
+    for (const { firstSeq, value } of this.valuesWithLogged(sid, after + 1, upTo)) {
       const skip = Math.max(0, after + 1 - firstSeq);
       for (const { record, index } of decodeValue(value, skip, Math.min(limit - out.length, upTo - firstSeq - skip + 1))) {
         out.push({ seq: firstSeq + index, record });

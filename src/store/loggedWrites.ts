@@ -1,31 +1,25 @@
 import { locateInRun, type StoredRun } from '../core/ids.js';
-import type { BatchWrites } from './batch.js';
 import { selectKv } from './kv.js';
-import type { EventRecord } from './record.js';
-import type { RecordSummary } from './recordCodec.js';
+import type { EventChunk } from './recordCodec.js';
 import type { KvListOptions } from './types.js';
-
-/** The events of one stream that are logged and not yet in LMDB: consecutive seqs from `first`. */
-interface StreamTail {
-  first: number;
-  records: EventRecord[];
-  minted: boolean[];
-}
+import type { LoggedCommit } from './walBatch.js';
 
 type KvOptions = Required<Pick<KvListOptions, 'limit' | 'reverse'>> & KvListOptions;
 
 /**
  * The commits that the write-ahead log made durable and LMDB does not hold yet, kept so that
- * reads see them: the LMDB store answers from here first, then from LMDB. Everything here is
- * newer than what LMDB holds, so events here follow LMDB's in each stream, and an id, position
- * or key found here wins over LMDB's. Removals need no record here, but for positions and keys:
+ * reads see them: the LMDB store answers from here first, then from LMDB. Events are kept as the
+ * values LMDB will store (one buffer per stream and commit, read with the same codec). Everything
+ * here is newer than what LMDB holds, so events here follow LMDB's in each stream, and an id,
+ * position or key found here wins over LMDB's. Removals need no record here, but for positions and keys:
  * stream metadata lives in LogStore, which never asks for events or ids that retention or a
  * delete removed.
  */
 export class LoggedWrites {
   /** The logged commits in log order, for LMDB to take. */
-  readonly commits: BatchWrites[] = [];
-  private readonly events = new Map<number, StreamTail>();
+  readonly commits: LoggedCommit[] = [];
+  /** Each stream's logged events, in seq order (consecutive seqs). */
+  private readonly chunks = new Map<number, EventChunk[]>();
   private readonly ids = new Map<string, { sid: number; seq: number }>();
   private readonly runs = new Map<string, StoredRun>();
   private readonly positions = new Map<string, Map<string, number>>();
@@ -38,14 +32,13 @@ export class LoggedWrites {
     return this.commits.length;
   }
 
-  /** Adds one logged commit (its arrays are kept, not copied: the caller no longer changes them). */
-  add(w: BatchWrites): void {
+  /** Adds one logged commit (kept, not copied: the caller no longer changes it). */
+  add(w: LoggedCommit): void {
     this.commits.push(w);
-    for (const { sid, seq, record, minted } of w.events) {
-      let tail = this.events.get(sid);
-      if (!tail) this.events.set(sid, (tail = { first: seq, records: [], minted: [] }));
-      tail.records.push(record);
-      tail.minted.push(minted);
+    for (const chunk of w.chunks) {
+      const list = this.chunks.get(chunk.sid);
+      if (list) list.push(chunk);
+      else this.chunks.set(chunk.sid, [chunk]);
     }
     for (const { id, sid, seq } of w.ids) this.ids.set(id, { sid, seq });
     for (const { prefix, lo, count, sid, firstSeq } of w.runs) this.runs.set(prefix, [sid, firstSeq, lo, count]);
@@ -69,7 +62,7 @@ export class LoggedWrites {
   /** Forgets every commit (LMDB holds them now). */
   clear(): void {
     this.commits.length = 0;
-    this.events.clear();
+    this.chunks.clear();
     this.ids.clear();
     this.runs.clear();
     this.positions.clear();
@@ -79,32 +72,15 @@ export class LoggedWrites {
 
   /** The first seq of `sid` held here (events below it are in LMDB). */
   firstSeq(sid: number): number | undefined {
-    return this.events.get(sid)?.first;
+    return this.chunks.get(sid)?.[0]!.firstSeq;
   }
 
-  /** Events of `sid` with seq in (after, upTo], at most `limit`. */
-  records(sid: number, after: number, upTo: number, limit: number): Array<{ seq: number; record: EventRecord }> {
-    const out: Array<{ seq: number; record: EventRecord }> = [];
-    const tail = this.events.get(sid);
-    if (!tail) return out;
-    for (let i = Math.max(0, after + 1 - tail.first); i < tail.records.length && out.length < limit; i++) {
-      const seq = tail.first + i;
-      if (seq > upTo) break;
-      out.push({ seq, record: tail.records[i]! });
+  /** The values holding events of `sid` with seqs in [from, to], in seq order. */
+  *values(sid: number, from: number, to: number): Generator<{ firstSeq: number; value: Buffer }> {
+    for (const chunk of this.chunks.get(sid) ?? []) {
+      if (chunk.firstSeq > to) return;
+      if (chunk.firstSeq + chunk.count > from) yield chunk;
     }
-    return out;
-  }
-
-  /** Summaries of the events of `sid` with seq in [from, to], at most `limit`. */
-  summaries(sid: number, from: number, to: number, limit: number): RecordSummary[] {
-    const tail = this.events.get(sid);
-    return this.records(sid, from - 1, to, limit).map(({ seq, record }) => ({
-      seq,
-      id: record.id,
-      time: record.time,
-      bytes: record.data.byteLength,
-      minted: tail!.minted[seq - tail!.first]!,
-    }));
   }
 
   findId(id: string): { sid: number; seq: number } | undefined {

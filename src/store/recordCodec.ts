@@ -155,6 +155,41 @@ export function encodeChunks(events: readonly EncodableEvent[], emit: (value: Bu
   }
 }
 
+/** Consecutive events of one stream as one stored value, keyed by the seq of its first event. */
+export interface EventChunk {
+  sid: number;
+  firstSeq: number;
+  count: number;
+  value: Buffer;
+}
+
+/**
+ * A commit's events (grouped by stream, consecutive seqs within a group) as the values to store:
+ * a stream's stretch of events split at CHUNK_BYTES. A stream interleaved with another in one
+ * commit gets a value per stretch.
+ */
+export function chunkEvents(events: ReadonlyArray<EncodableEvent & { sid: number; seq: number }>, alloc?: (size: number) => Buffer): EventChunk[] {
+  const out: EventChunk[] = [];
+  let from = 0;
+  for (let i = 1; i <= events.length; i++) {
+    if (i < events.length && events[i]!.sid === events[from]!.sid && events[i]!.seq === events[i - 1]!.seq + 1) continue;
+    const run = from === 0 && i === events.length ? events : events.slice(from, i);
+    const { sid, seq } = run[0]!;
+    let last: EventChunk | undefined;
+    encodeChunks(
+      run,
+      (value, first) => {
+        if (last) last.count = first - (last.firstSeq - seq);
+        out.push((last = { sid, firstSeq: seq + first, count: 0, value }));
+      },
+      alloc,
+    );
+    last!.count = run.length - (last!.firstSeq - seq);
+    from = i;
+  }
+  return out;
+}
+
 /** How many events a stored value holds. */
 export function countOf(value: Buffer): number {
   if (value[0] === RECORD_VERSION) return 1;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CHUNK_BYTES, countOf, decodeRecord, decodeValue, encodeChunks, encodeRecord, summarizeValue } from '../../src/store/recordCodec.js';
+import { CHUNK_BYTES, chunkEvents, countOf, decodeRecord, decodeValue, encodeChunks, encodeRecord, summarizeValue } from '../../src/store/recordCodec.js';
 import type { EventRecord } from '../../src/store/record.js';
 
 const ascii = fc.string({ unit: fc.constantFrom(...'abcXYZ019 .-_:/@!~'.split('')), minLength: 1, maxLength: 200 });
@@ -81,6 +81,30 @@ describe('event record codec', () => {
         expect(() => summarizeValue(truncated, 1)).toThrow(/truncated/);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('chunks a commit of several streams into values keyed by stream and first seq, with their counts (fuzzed)', () => {
+    // Stretches of consecutive seqs, a stream possibly coming back after another (interleaved).
+    const stretch = fc.record({ sid: fc.integer({ min: 1, max: 3 }), events: fc.array(fc.record({ record, minted: fc.boolean() }), { minLength: 1, maxLength: 40 }) });
+    fc.assert(
+      fc.property(fc.array(stretch, { minLength: 1, maxLength: 6 }), (stretches) => {
+        const heads = new Map<number, number>();
+        const events = stretches.flatMap(({ sid, events: es }) =>
+          es.map((e) => {
+            const seq = (heads.get(sid) ?? 0) + 1;
+            heads.set(sid, seq);
+            return { ...e, sid, seq };
+          }),
+        );
+        const chunks = chunkEvents(events);
+        const back = chunks.flatMap(({ sid, firstSeq, count, value }) => {
+          expect(count).toBe(countOf(value));
+          return decodeValue(value, 0, Infinity).map(({ record: r, index }) => ({ sid, seq: firstSeq + index, id: r.id }));
+        });
+        expect(back).toEqual(events.map((e) => ({ sid: e.sid, seq: e.seq, id: e.record.id })));
+      }),
+      { numRuns: 200 },
     );
   });
 
