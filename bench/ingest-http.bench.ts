@@ -84,7 +84,7 @@ report({
   notes: [
     `herald stored ${stored} events (warm-up included) for ${sum(lmdb, '2xx') + sum(lmdbMore, '2xx')} measured 201s; every 201 was sent after the durable commit.`,
     `The three servers run side by side and are measured in turn, ${ROUNDS} rounds of ${SECONDS} s after 2 s of warm-up each; a row's rate is the mean of its rounds, the ratios are of those means (per round in "rounds").`,
-    `The goal is at ${CONNECTIONS} connections. Every durable answer waits for its group commit (two disk flushes in LMDB), so ${CONNECTIONS} connections keep only so many requests in flight; the ${MORE_CONNECTIONS}-connection rows show the rate when more are (same servers, measured in the same rounds).`,
+    `The goal is at ${CONNECTIONS} connections. Every durable answer waits for its group commit (one flush of the write-ahead log), so ${CONNECTIONS} connections keep only so many requests in flight; the ${MORE_CONNECTIONS}-connection rows show the rate when more are (same servers, measured in the same rounds).`,
     'server cpu µs/req: CPU time of the server process (all its threads) per request answered. Small commits are made durable on the main thread by one flush of the write-ahead log, and the event loop waits for the disk meanwhile (docs/store.md); the idle CPU that leaves is what the bare server does not pay. The memory row shows the HTTP and hub cost without the disk.',
   ],
 });

@@ -396,7 +396,7 @@ export class LmdbStore extends LogStore {
     if (logged) return logged;
     const found = this.ids.get(id);
     if (found) return { sid: found[0], seq: found[1] };
-    return locateInRun(id, (prefix) => this.logged.run(prefix) ?? this.runs.get(prefix));
+    return locateInRun(id, (prefix) => this.runs.get(prefix));
   }
 
   /**

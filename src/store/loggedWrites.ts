@@ -11,9 +11,9 @@ type KvOptions = Required<Pick<KvListOptions, 'limit' | 'reverse'>> & KvListOpti
  * reads see them: the LMDB store answers from here first, then from LMDB. Events are kept as the
  * values LMDB will store (one buffer per stream and commit, read with the same codec). Everything
  * here is newer than what LMDB holds, so events here follow LMDB's in each stream, and an id,
- * position or key found here wins over LMDB's. Removals need no record here, but for positions and keys:
- * stream metadata lives in LogStore, which never asks for events or ids that retention or a
- * delete removed.
+ * position or key found here wins over LMDB's. Removed events and ids need no record here:
+ * stream metadata lives in LogStore, which never asks for what retention or a delete removed.
+ * Removed positions and keys do, since they hide LMDB's.
  */
 export class LoggedWrites {
   /** The logged commits in log order, for LMDB to take. */
@@ -85,10 +85,6 @@ export class LoggedWrites {
 
   findId(id: string): { sid: number; seq: number } | undefined {
     return this.ids.get(id) ?? locateInRun(id, (prefix) => this.runs.get(prefix));
-  }
-
-  run(prefix: string): StoredRun | undefined {
-    return this.runs.get(prefix);
   }
 
   /** A position set here; `null` when a delete removed the stream's positions since LMDB's. */
