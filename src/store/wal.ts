@@ -1,4 +1,5 @@
-import { closeSync, constants, fdatasyncSync, fstatSync, openSync, readSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, writeSync, writevSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 
 /**
@@ -17,6 +18,16 @@ import { crc32 } from 'node:zlib';
  */
 
 const HEADER = 16;
+
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 const ZEROS = Buffer.alloc(1 << 20);
 
 export interface LoggedRecord {
@@ -42,8 +53,11 @@ export class WriteAheadLog {
     try {
       let size = fstatSync(rw).size;
       if (size < capacity) {
+        const created = size === 0;
         while (size < capacity) size += writeSync(rw, ZEROS, 0, Math.min(ZEROS.length, capacity - size), size);
         fdatasyncSync(rw);
+        // A new file's name must be on disk too, or a power cut could take the file with it.
+        if (created) syncDirectory(dirname(path));
       }
       return new WriteAheadLog(rw, Math.max(capacity, size));
     } catch (err) {
