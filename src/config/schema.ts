@@ -40,7 +40,7 @@ const lmdbStore = z
     wal: z
       .boolean()
       .default(true)
-      .describe('Make those inline commits durable with one flush of a write-ahead log (herald-data/wal, 64 MiB) instead of an LMDB transaction, which flushes twice; LMDB takes the logged commits every 100 ms, in one transaction (docs/store.md). false: each inline commit is its own LMDB transaction.'),
+      .describe('Make those inline commits durable with one flush of a write-ahead log (herald-data/wal, 8 MiB) instead of an LMDB transaction, which flushes twice; LMDB takes the logged commits every 100 ms, in one transaction (docs/store.md). false: each inline commit is its own LMDB transaction.'),
   })
   .strict();
 

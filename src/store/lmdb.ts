@@ -34,14 +34,14 @@ export interface LmdbStoreOptions extends LogStoreOptions {
   wal?: boolean;
   /** How long logged commits wait before LMDB takes them (default 100 ms). */
   walApplyMs?: number;
-  /** Size of the log file (default 64 MiB): LMDB takes the logged commits sooner when it is full. */
+  /** Size of the log file (default 8 MiB: it holds what is logged between two applies): LMDB takes the logged commits sooner when it is full. */
   walBytes?: number;
 }
 
 const DEFAULT_UNMAP_AFTER_READ_BYTES = 64 * 1024 ** 2;
 const DEFAULT_INLINE_COMMIT_BYTES = 16 * 1024;
 const DEFAULT_WAL_APPLY_MS = 100;
-const DEFAULT_WAL_BYTES = 64 * 1024 ** 2;
+const DEFAULT_WAL_BYTES = 8 * 1024 ** 2;
 /** Where LMDB notes the seq of the last log record it holds. */
 const WAL_APPLIED = 'walApplied';
 
