@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runHarness, type HarnessReport } from './followermaze/harness.js';
-import { benchDir, repoDir, report, round, startProcess, stopProcess, type Row } from './lib.js';
+import { SERVE_ENV, benchDir, repoDir, report, round, startProcess, stopProcess, type Row } from './lib.js';
 import { cpuSince, statusBytes } from './proc.js';
 import { metric } from './servers.js';
 
@@ -40,7 +40,7 @@ async function startHerald(env: Record<string, string> = {}, store: 'memory' | '
     process.execPath,
     [join(repoDir, 'dist', 'cli', 'main.js'), 'serve', '--port', '0', ...(store === 'memory' ? ['--memory'] : ['--data', data])],
     /http listening on (http:\/\/[\d.:]+)[\s\S]*followermaze-events listening on tcp:\/\/[\d.]+:(\d+)[\s\S]*followermaze-clients listening on tcp:\/\/[\d.]+:(\d+)/,
-    { HERALD_FOLLOWERMAZE_EVENT_PORT: '0', HERALD_FOLLOWERMAZE_CLIENT_PORT: '0', HERALD_EVENTBUS_PORT: '0', HERALD_EVENTPIPER_PORT: '0', ...env },
+    { ...SERVE_ENV, HERALD_FOLLOWERMAZE_EVENT_PORT: '0', HERALD_FOLLOWERMAZE_CLIENT_PORT: '0', HERALD_EVENTBUS_PORT: '0', HERALD_EVENTPIPER_PORT: '0', ...env },
   );
   return {
     httpUrl: match[1]!,

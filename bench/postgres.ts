@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { repoDir, startProcess, stopProcess } from './lib.js';
+import { SERVE_ENV, repoDir, startProcess, stopProcess } from './lib.js';
 import type { RunningTarget } from './servers.js';
 
 /** `herald serve` from the build on the postgres store (one node of a cluster). */
@@ -9,6 +9,7 @@ export async function startHeraldOnPostgres(url: string, schema: string, env: Re
     [...nodeArgs, join(repoDir, 'dist', 'cli', 'main.js'), 'serve', '--port', '0'],
     /"url":"(http:\/\/[\d.:]+)"/,
     {
+      ...SERVE_ENV,
       HERALD_STORE_TYPE: 'postgres',
       HERALD_STORE_URL: url,
       HERALD_STORE_SCHEMA: schema,

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchDir, repoDir, startProcess, stopProcess } from './lib.js';
+import { SERVE_ENV, benchDir, repoDir, startProcess, stopProcess } from './lib.js';
 import type { MemoryCgroup } from './memoryCgroup.js';
 
 export interface RunningTarget {
@@ -28,7 +28,7 @@ export async function startHerald(store: 'lmdb' | 'memory' = 'lmdb', env: Record
   const data = mkdtempSync(join(tmpdir(), 'herald-bench-'));
   const args = [join(repoDir, 'dist', 'cli', 'main.js'), 'serve', '--port', '0', ...(store === 'memory' ? ['--memory'] : ['--data', data])];
   const [command, argv] = cgroup ? cgroup.wrap(process.execPath, args) : [process.execPath, args];
-  const { child, match } = await startProcess(command, argv, /"url":"(http:\/\/[\d.:]+)"/, { ...FREE_PORTS, ...env });
+  const { child, match } = await startProcess(command, argv, /"url":"(http:\/\/[\d.:]+)"/, { ...SERVE_ENV, ...FREE_PORTS, ...env });
   return {
     url: match[1]!,
     child,

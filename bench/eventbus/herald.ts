@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoDir, startProcess, stopProcess } from '../lib.js';
+import { SERVE_ENV, repoDir, startProcess, stopProcess } from '../lib.js';
 
 /** The credentials every event-bus benchmark uses. */
 export const CLIENT = { client_id: 'bench', client_secret: 'bench-secret' };
@@ -24,6 +24,7 @@ export async function startHeraldEventBus(store: 'lmdb' | 'memory' = 'lmdb'): Pr
     [join(repoDir, 'dist', 'cli', 'main.js'), 'serve', '--port', '0', ...(store === 'memory' ? ['--memory', '--set', 'store.maxEventsPerStream=2000000'] : ['--data', data])],
     /"url":"(http:\/\/[\d.:]+)"[\s\S]*"listener":"eventbus","url":"tcp:\/\/[\d.]+:(\d+)"/,
     {
+      ...SERVE_ENV,
       HERALD_EVENTBUS_PORT: '0',
       HERALD_EVENTBUS_CLIENTS: JSON.stringify([CLIENT]),
       HERALD_FOLLOWERMAZE_ENABLED: 'false',
