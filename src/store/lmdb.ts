@@ -34,7 +34,10 @@ export interface LmdbStoreOptions extends LogStoreOptions {
   wal?: boolean;
   /** How long logged commits wait before LMDB takes them (default 100 ms). */
   walApplyMs?: number;
-  /** Size of the log file (default 8 MiB: it holds what is logged between two applies): LMDB takes the logged commits sooner when it is full. */
+  /**
+   * Size of the log file (default 8 MiB). It holds what is logged between two applies; when it
+   * is full, LMDB takes the logged commits at once.
+   */
   walBytes?: number;
 }
 
