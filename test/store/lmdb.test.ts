@@ -26,21 +26,21 @@ storeContract('lmdb, logged commits kept out of LMDB', lmdbHarness({ walApplyMs:
 // No write-ahead log: small commits are synced LMDB transactions on the main thread.
 storeContract('lmdb, without the write-ahead log', lmdbHarness({ wal: false }));
 
-describe('lmdb commit paths', () => {
-  const small = (i: number) => ({ stream: 's', data: new TextEncoder().encode(`small ${i}`) });
-  const big = (i: number) => ({ stream: 's', data: new Uint8Array(40 * 1024).fill(i) });
+const small = (i: number, stream = 's') => ({ stream, data: new TextEncoder().encode(`small ${i}`) });
+const big = (i: number) => ({ stream: 's', data: new Uint8Array(40 * 1024).fill(i) });
 
-  /** Runs `body` on an open store made by the contract's harness, which it then cleans up. */
-  async function withStore(options: Omit<LmdbStoreOptions, 'path'>, body: (store: LmdbStore, reopen: () => Promise<LmdbStore>) => Promise<void>): Promise<void> {
-    const h = await lmdbHarness(options)();
-    await h.store.open();
-    try {
-      await body(h.store as LmdbStore, async () => (await h.reopen!()) as LmdbStore);
-    } finally {
-      await h.cleanup();
-    }
+/** Runs `body` on an open store made by the contract's harness, which it then cleans up. */
+async function withStore(options: Omit<LmdbStoreOptions, 'path'>, body: (store: LmdbStore, reopen: () => Promise<LmdbStore>) => Promise<void>): Promise<void> {
+  const h = await lmdbHarness(options)();
+  await h.store.open();
+  try {
+    await body(h.store as LmdbStore, async () => (await h.reopen!()) as LmdbStore);
+  } finally {
+    await h.cleanup();
   }
+}
 
+describe('lmdb commit paths', () => {
   it('commits a small batch inline and a big one on the write thread; both are there after reopening', async () => {
     await withStore({ inlineCommitBytes: 64 * 1024 }, async (store, reopen) => {
       await store.append([small(1)]);
@@ -91,19 +91,7 @@ describe('lmdb commit paths', () => {
 });
 
 describe('lmdb write-ahead log', () => {
-  const small = (i: number, stream = 's') => ({ stream, data: new TextEncoder().encode(`small ${i}`) });
-  const big = (i: number) => ({ stream: 's', data: new Uint8Array(40 * 1024).fill(i) });
   const NEVER = 3_600_000;
-
-  async function withStore(options: Omit<LmdbStoreOptions, 'path'>, body: (store: LmdbStore, reopen: () => Promise<LmdbStore>) => Promise<void>): Promise<void> {
-    const h = await lmdbHarness(options)();
-    await h.store.open();
-    try {
-      await body(h.store as LmdbStore, async () => (await h.reopen!()) as LmdbStore);
-    } finally {
-      await h.cleanup();
-    }
-  }
 
   it('acknowledges a small commit through the log; LMDB takes the logged commits every walApplyMs', async () => {
     await withStore({ walApplyMs: 30 }, async (store) => {
