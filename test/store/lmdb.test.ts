@@ -94,13 +94,12 @@ describe('lmdb write-ahead log', () => {
   const NEVER = 3_600_000;
 
   it('acknowledges a small commit through the log; LMDB takes the logged commits every walApplyMs', async () => {
-    await withStore({ walApplyMs: 30 }, async (store) => {
+    await withStore({ walApplyMs: 300 }, async (store) => {
       await store.append([small(1)]);
       await store.append([small(2)]);
       expect(store.loggedCommits).toBe(2);
       expect(store.walApplies).toBe(0);
-      await new Promise((r) => setTimeout(r, 150));
-      expect(store.walApplies).toBe(1);
+      await expect.poll(() => store.walApplies, { timeout: 5000 }).toBe(1);
       expect((await store.read('s')).map((e) => e.seq)).toEqual([1, 2]);
     });
   });
@@ -170,8 +169,7 @@ describe('lmdb write-ahead log', () => {
     await withStore({ walApplyMs: 20 }, async (store, reopen) => {
       await store.append([small(1)]);
       await (store as unknown as { env: { close(): Promise<void> } }).env.close();
-      await new Promise((r) => setTimeout(r, 100));
-      expect(store.isOpen).toBe(false);
+      await expect.poll(() => store.isOpen, { timeout: 5000 }).toBe(false);
       await expect(store.append([small(2)])).rejects.toThrow(/writes are refused/);
       const again = await reopen(); // closing could not put the commit into LMDB either
       expect((await again.read('s')).map((e) => new TextDecoder().decode(e.data))).toEqual(['small 1']);
