@@ -143,15 +143,7 @@ export class LmdbStore extends LogStore {
     const wal = WriteAheadLog.open(this.walPath, this.options.walBytes ?? DEFAULT_WAL_BYTES);
     const applied = (this.sys.get(WAL_APPLIED) as number | undefined) ?? 0;
     const records = wal.recover(applied);
-    if (records.length > 0) {
-      this.env.transactionSync(() => {
-        for (const { payload } of records) {
-          const commit = decodeCommit(payload);
-          void this.write(commit, commit.chunks);
-        }
-        void this.sys.put(WAL_APPLIED, records[records.length - 1]!.seq);
-      });
-    }
+    if (records.length > 0) this.putLogged(records.map(({ payload }) => decodeCommit(payload)), records[records.length - 1]!.seq);
     if (enabled) this.wal = wal;
     else wal.close();
   }
@@ -348,13 +340,18 @@ export class LmdbStore extends LogStore {
    */
   private applyLogged(): void {
     if (this.logged.size === 0) return;
-    this.env.transactionSync(() => {
-      for (const commit of this.logged.commits) void this.write(commit, commit.chunks);
-      void this.sys.put(WAL_APPLIED, this.lastLogged);
-    });
+    this.putLogged(this.logged.commits, this.lastLogged);
     this.logged.clear();
     this.wal!.rewind();
     this.walApplies++;
+  }
+
+  /** Puts logged commits into LMDB, with the seq of the last one's record, in one synced transaction. */
+  private putLogged(commits: LoggedCommit[], lastSeq: number): void {
+    this.env.transactionSync(() => {
+      for (const commit of commits) void this.write(commit, commit.chunks);
+      void this.sys.put(WAL_APPLIED, lastSeq);
+    });
   }
 
   /** `w`'s writes, its events given as the values to store. */

@@ -1,4 +1,4 @@
-import { locateInRun, type StoredRun } from '../core/ids.js';
+import { IdIndex } from './idIndex.js';
 import { selectKv } from './kv.js';
 import type { EventChunk } from './recordCodec.js';
 import type { KvListOptions } from './types.js';
@@ -20,8 +20,7 @@ export class LoggedWrites {
   readonly commits: LoggedCommit[] = [];
   /** Each stream's logged events, in seq order (consecutive seqs). */
   private readonly chunks = new Map<number, EventChunk[]>();
-  private readonly ids = new Map<string, { sid: number; seq: number }>();
-  private readonly runs = new Map<string, StoredRun>();
+  private readonly ids = new IdIndex();
   private readonly positions = new Map<string, Map<string, number>>();
   /** Streams whose positions (in LMDB) a delete removed. */
   private readonly clearedPositions = new Set<string>();
@@ -40,8 +39,7 @@ export class LoggedWrites {
       if (list) list.push(chunk);
       else this.chunks.set(chunk.sid, [chunk]);
     }
-    for (const { id, sid, seq } of w.ids) this.ids.set(id, { sid, seq });
-    for (const { prefix, lo, count, sid, firstSeq } of w.runs) this.runs.set(prefix, [sid, firstSeq, lo, count]);
+    this.ids.add(w);
     // The LMDB store's order: a delete's removals first, then the batch's new positions.
     for (const name of w.removedPositionsOf) {
       this.positions.delete(name);
@@ -64,7 +62,6 @@ export class LoggedWrites {
     this.commits.length = 0;
     this.chunks.clear();
     this.ids.clear();
-    this.runs.clear();
     this.positions.clear();
     this.clearedPositions.clear();
     this.kv.clear();
@@ -84,7 +81,7 @@ export class LoggedWrites {
   }
 
   findId(id: string): { sid: number; seq: number } | undefined {
-    return this.ids.get(id) ?? locateInRun(id, (prefix) => this.runs.get(prefix));
+    return this.ids.find(id);
   }
 
   /** A position set here; `null` when a delete removed the stream's positions since LMDB's. */

@@ -2,7 +2,7 @@ import { LogStore, type LogStoreOptions, type BatchWrites, type EventRecordWithS
 import type { EventRecord } from './record.js';
 import type { KvListOptions, RetentionPolicy } from './types.js';
 import { selectKv } from './kv.js';
-import { locateInRun, type StoredRun } from '../core/ids.js';
+import { IdIndex } from './idIndex.js';
 
 export interface MemoryStoreOptions extends LogStoreOptions {
   /** Bound on each stream: the oldest events past this count are removed by retention. */
@@ -76,9 +76,7 @@ class StreamLog {
 export class MemoryStore extends LogStore {
   readonly kind = 'memory';
   private readonly events = new Map<number, StreamLog>();
-  /** Producer-chosen ids. Minted ones are found through `runs`, as in the LMDB store. */
-  private readonly ids = new Map<string, { sid: number; seq: number }>();
-  private readonly runs = new Map<string, StoredRun>();
+  private readonly ids = new IdIndex();
   private readonly positions = new Map<string, number>();
   private readonly kv = new Map<string, Map<string, unknown>>();
   private readonly maxEventsPerStream: number;
@@ -101,8 +99,7 @@ export class MemoryStore extends LogStore {
   protected async commit(w: BatchWrites): Promise<void> {
     // The LMDB store's order: removals first, so an id trimmed and stored again in one batch stays.
     for (const { sid, before } of w.trimmed) this.events.get(sid)?.trimBelow(before);
-    for (const id of w.removedIds) this.ids.delete(id);
-    for (const prefix of w.removedRuns) this.runs.delete(prefix);
+    this.ids.remove(w);
     // A copy of each payload (the caller's bytes may be a view into a larger request body), in
     // one buffer per stream and commit: an ArrayBuffer per event cost more in allocation and GC
     // than the rest of the commit. Per stream, so that trimming a stream frees its buffers.
@@ -121,9 +118,7 @@ export class MemoryStore extends LogStore {
       data.set(record.data);
       stream.push(seq, { ...record, data }, minted);
     }
-    // One index entry per run of minted ids, not per event (the same churn as above).
-    for (const { id, sid, seq } of w.ids) this.ids.set(id, { sid, seq });
-    for (const { prefix, lo, count, sid, firstSeq } of w.runs) this.runs.set(prefix, [sid, firstSeq, lo, count]);
+    this.ids.add(w);
     for (const name of w.removedPositionsOf) {
       for (const key of this.positions.keys()) if (key.startsWith(`${name}\0`)) this.positions.delete(key);
     }
@@ -138,7 +133,7 @@ export class MemoryStore extends LogStore {
   }
 
   protected findId(id: string): { sid: number; seq: number } | undefined {
-    return this.ids.get(id) ?? locateInRun(id, (prefix) => this.runs.get(prefix));
+    return this.ids.find(id);
   }
 
   protected summaries(sid: number, from: number, to: number, limit: number): RecordSummary[] {

@@ -19,7 +19,7 @@ describe('memory store bound', () => {
         await store.applyRetention();
       }
       expect(await store.getStream('capped')).toMatchObject({ count: 1000, firstSeq: 4001, lastSeq: 5000 });
-      const internals = store as unknown as { ids: Map<string, unknown>; runs: Map<string, unknown> };
+      const internals = (store as unknown as { ids: { ids: Map<string, unknown>; runs: Map<string, unknown> } }).ids;
       expect(internals.ids.size).toBe(100); // the producer ids of the kept 1,000 events
       expect(internals.runs.size).toBeLessThanOrEqual(11 * 10 + 50); // runs of kept events, and the small stream's
       const kept = await store.read('capped', { after: 4000, limit: 2000 });
